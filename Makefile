@@ -1,0 +1,57 @@
+# hookforge — every target bootstraps what it needs, so a fresh clone needs only `make demo` / `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .venv-tools
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+TOOLS_STAMP := $(TOOLS)/.installed-v1
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup demo test bench lint browser-deps tools clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(STAMP): pyproject.toml
+	@echo "==> creating $(VENV) and installing hookforge with its local and dev extras"
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	@rm -f $(VENV)/.installed-*; touch $@
+
+# Validation CLIs live in their own environment: aws-sam-cli and checkov pin their own boto3.
+$(TOOLS_STAMP):
+	@echo "==> installing template and state-machine validators into $(TOOLS)"
+	$(PY) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q --upgrade pip
+	$(TOOLS)/bin/pip install -q aws-sam-cli statelint
+	@touch $@
+
+tools: $(TOOLS_STAMP)  ## install sam, statelint (own environment)
+
+# Browser tests drive Debian's Chromium; never a downloaded browser build.
+browser-deps:  ## install Debian's chromium if missing
+	@command -v chromium >/dev/null || { \
+	  echo "==> installing Debian chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); }
+
+setup: $(STAMP)  ## create .venv with hookforge installed (editable)
+
+demo: $(STAMP)  ## run the whole pipeline locally on the built-in brief (no AWS, no keys)
+	$(BIN)/hookforge demo
+
+test: $(STAMP) $(TOOLS_STAMP) browser-deps  ## run every test (unit, integration, browser, template checks)
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(BIN)/pytest -q
+
+bench: $(STAMP)  ## print measured performance ratios
+	$(BIN)/python -m benchmarks
+
+lint: $(STAMP)  ## ruff + mypy
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+clean:  ## remove environments and local state
+	rm -rf $(VENV) $(TOOLS) .hookforge hookforge-out .pytest_cache

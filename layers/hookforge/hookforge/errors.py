@@ -1,0 +1,109 @@
+"""Named errors of hookforge.
+
+Every class name is an error name the state machine can `Retry` or `Catch` by `ErrorEquals`
+(Lambda reports the exception class name as `errorType`). Each message says what is wrong and
+what to do about it; none ever contains a secret or a task token.
+"""
+
+from __future__ import annotations
+
+
+class HookforgeError(Exception):
+    """Base of every error hookforge raises on purpose."""
+
+    #: one line a user can act on (shown by the CLI instead of a traceback)
+    hint: str = ""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def to_dict(self) -> dict[str, str]:
+        return {"error": self.name, "message": str(self), "hint": self.hint}
+
+
+# --- input -----------------------------------------------------------------------------------
+class BriefInvalid(HookforgeError):
+    """The brief is not valid JSON/YAML or does not match the brief schema."""
+
+    hint = "Fix the brief file and run it again; `hookforge run --help` shows an example."
+
+
+class ImageInvalid(HookforgeError):
+    """An image (generated or uploaded) does not decode, or has the wrong size or format."""
+
+    hint = "Use a PNG, JPEG or WebP image of at least 256x256 pixels."
+
+
+class VideoInvalid(HookforgeError):
+    """A video is empty, truncated, not a video, or outside the supported length."""
+
+    hint = "Use an MP4/MOV/WebM video with a video stream, 1-60 seconds long."
+
+
+class ConfigError(HookforgeError):
+    """The environment or a provider is not configured (e.g. a missing API key)."""
+
+
+# --- providers ---------------------------------------------------------------------------------
+class ProviderError(HookforgeError):
+    """A provider answered with an error that retrying will not fix."""
+
+
+class ProviderThrottled(ProviderError):
+    """The provider asked us to slow down (HTTP 429 or a queue limit). Retried with backoff."""
+
+
+class ProviderUnavailable(ProviderError):
+    """A transient provider failure (5xx, timeout, connection). Retried with backoff."""
+
+
+class ProviderAuthError(ProviderError):
+    """The provider rejected the credentials (HTTP 401/403)."""
+
+    hint = "Check the API key named in the message."
+
+
+class ContentRejected(ProviderError):
+    """The provider's content policy rejected the prompt or image. Never retried."""
+
+    hint = "Change the prompt or image; content-policy rejections are not retried."
+
+
+class NoCandidates(HookforgeError):
+    """Every candidate image failed; the message lists why each one failed."""
+
+
+# --- selection ---------------------------------------------------------------------------------
+class Regenerate(HookforgeError):
+    """The reviewer asked for new candidates (with feedback)."""
+
+
+class Rejected(HookforgeError):
+    """The reviewer rejected every candidate; the run ends."""
+
+
+class SelectionTimedOut(HookforgeError):
+    """Nobody chose a candidate before the selection deadline."""
+
+
+# --- video and effects ---------------------------------------------------------------------------
+class VideoFailed(ProviderError):
+    """The image-to-video task failed at the provider."""
+
+
+class VideoTimedOut(HookforgeError):
+    """The image-to-video task did not finish before the run's deadline."""
+
+
+class EffectsFailed(HookforgeError):
+    """ffmpeg could not render the effects; the message carries ffmpeg's own reason."""
+
+
+#: error names the state machine treats as transient (Retry with backoff)
+TRANSIENT_ERRORS = ("ProviderThrottled", "ProviderUnavailable")

@@ -1,0 +1,366 @@
+"""Pydantic models: the brief, and the input and output of every step of the state machine.
+
+Handlers validate their event into one of these on the way in and `model_dump(mode="json")` on the
+way out, so the state machine only ever carries data these models accept.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hookforge.registry import IMAGE_GENERATORS, INSPIRATION_SOURCES, VIDEO_GENERATORS
+
+Aspect = Literal["9:16", "1:1", "4:5", "16:9"]
+ASPECTS: tuple[str, ...] = ("9:16", "1:1", "4:5", "16:9")
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+def _known(kind: str, value: str, known: dict[str, str]) -> str:
+    if value not in known:
+        raise ValueError(f"unknown {kind} {value!r}; choose one of: {', '.join(sorted(known))}")
+    return value
+
+
+# --------------------------------------------------------------------------------------------- brief
+class InspirationSpec(_Model):
+    """Where prompts come from (step 1 of the workflow)."""
+
+    sources: list[str] = Field(default_factory=lambda: ["catalog"], min_length=1)
+    query: str = Field(default="", max_length=200)
+    count: int = Field(default=4, ge=1, le=20)
+
+    @field_validator("sources")
+    @classmethod
+    def _sources_known(cls, v: list[str]) -> list[str]:
+        return [_known("inspiration source", s, INSPIRATION_SOURCES) for s in v]
+
+
+class ImagesSpec(_Model):
+    """How candidate stills are made (step 2)."""
+
+    provider: str = "placeholder"
+    model: str | None = Field(default=None, max_length=100)
+    count: int = Field(default=4, ge=1, le=8)
+    size: str = Field(default="1024x1024", pattern=r"^\d{3,4}x\d{3,4}$")
+
+    @field_validator("provider")
+    @classmethod
+    def _provider_known(cls, v: str) -> str:
+        return _known("image provider", v, IMAGE_GENERATORS)
+
+
+class VideoSpec(_Model):
+    """How the picked still becomes a clip (step 4). `providers` is a fallback chain."""
+
+    providers: list[str] = Field(default_factory=lambda: ["kenburns"], min_length=1, max_length=4)
+    model: str | None = Field(default=None, max_length=100)
+    duration: int = Field(default=5, ge=2, le=10)
+    ratio: Aspect = "9:16"
+    motion_prompt: str = Field(default="slow cinematic push-in, subtle parallax", max_length=1000)
+    deadline_minutes: int = Field(default=30, ge=1, le=240)
+
+    @field_validator("providers")
+    @classmethod
+    def _providers_known(cls, v: list[str]) -> list[str]:
+        return [_known("video provider", p, VIDEO_GENERATORS) for p in v]
+
+
+class EffectsSpec(_Model):
+    """How the clip is polished and reframed (step 5)."""
+
+    preset: str = "punchy"
+    aspects: list[Aspect] = Field(default_factory=lambda: ["9:16"], min_length=1, max_length=4)
+    text: str | None = Field(default=None, max_length=120)
+    overrides: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("aspects")
+    @classmethod
+    def _unique_aspects(cls, v: list[str]) -> list[str]:
+        return list(dict.fromkeys(v))
+
+
+class SelectionSpec(_Model):
+    """Who picks the candidate (step 3) and for how long the run waits."""
+
+    reviewers: list[str] = Field(default_factory=list, max_length=20)
+    timeout_hours: float = Field(default=72, gt=0, le=24 * 365)
+    max_rounds: int = Field(default=2, ge=0, le=5)
+
+    @field_validator("reviewers")
+    @classmethod
+    def _emails(cls, v: list[str]) -> list[str]:
+        for address in v:
+            if not _EMAIL.match(address):
+                raise ValueError(f"{address!r} is not an email address")
+        return v
+
+
+class Brief(_Model):
+    """What a marketer asks for: one hook, from idea to ad-ready renders."""
+
+    name: str = Field(description="slug naming the brief, e.g. 'summer-sneakers'")
+    idea: str = Field(default="", max_length=500, description="the ad idea in a sentence")
+    prompt: str | None = Field(default=None, max_length=2000, description="use this prompt, skip inspiration")
+    owner: str | None = None
+    uploads: list[str] = Field(default_factory=list, max_length=8, description="image keys under uploads/<name>/")
+    inspiration: InspirationSpec = Field(default_factory=InspirationSpec)
+    images: ImagesSpec = Field(default_factory=ImagesSpec)
+    video: VideoSpec = Field(default_factory=VideoSpec)
+    effects: EffectsSpec = Field(default_factory=EffectsSpec)
+    selection: SelectionSpec = Field(default_factory=SelectionSpec)
+    tags: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not _SLUG.match(v):
+            raise ValueError("must be a slug: lowercase letters, digits and '-', at most 63 characters")
+        return v
+
+    @field_validator("owner")
+    @classmethod
+    def _owner_email(cls, v: str | None) -> str | None:
+        if v is not None and not _EMAIL.match(v):
+            raise ValueError(f"{v!r} is not an email address")
+        return v
+
+    @field_validator("uploads")
+    @classmethod
+    def _upload_keys(cls, v: list[str]) -> list[str]:
+        for key in v:
+            parts = key.split("/")
+            if key.startswith("/") or ".." in parts or any(not p for p in parts) or "\\" in key:
+                raise ValueError(f"{key!r} is not a safe relative object key")
+        return v
+
+    @model_validator(mode="after")
+    def _uploads_use_upload_provider(self) -> Brief:
+        if self.uploads and self.images.provider != "upload":
+            self.images.provider = "upload"
+        return self
+
+    @property
+    def brings_images(self) -> bool:
+        return bool(self.uploads)
+
+
+# ------------------------------------------------------------------------------------ step payloads
+class ImageJob(_Model):
+    index: int = Field(ge=0)
+    provider: str
+    upload_key: str | None = None
+
+
+class StepError(BaseModel):
+    """The `{Error, Cause}` object Step Functions puts at a Catch's ResultPath."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    error: str = Field(alias="Error")
+    cause: str = Field(default="", alias="Cause")
+
+    def message(self) -> str:
+        """The human message inside a Lambda error cause (JSON with errorMessage), else the cause."""
+        import json
+
+        try:
+            payload = json.loads(self.cause)
+        except ValueError:
+            return self.cause
+        if isinstance(payload, dict):
+            return str(payload.get("errorMessage", self.cause))
+        return self.cause
+
+
+class ValidateBriefInput(_Model):
+    run_id: str
+    brief_key: str
+
+
+class RunState(_Model):
+    """The state the pipeline carries after ValidateBrief."""
+
+    run_id: str
+    brief: Brief
+    jobs: list[ImageJob]
+    has_images: bool
+    round: int = 0
+    feedback: str = ""
+
+
+class PromptIdea(_Model):
+    text: str
+    source: str
+    url: str | None = None
+    image_url: str | None = None
+    model: str | None = None
+    seed: int | str | None = None
+    width: int | None = None
+    height: int | None = None
+    score: float = 0.0
+    preset: str | None = None
+
+
+class FetchInspirationInput(_Model):
+    run_id: str
+    brief: Brief
+
+
+class Inspiration(_Model):
+    prompts: list[PromptIdea]
+    key: str
+
+
+class Candidate(_Model):
+    index: int
+    key: str
+    prompt: str
+    provider: str
+    model: str | None = None
+    seed: int | None = None
+    width: int
+    height: int
+    cost_usd: float = 0.0
+    placeholder: bool = False
+
+
+class GenerateImageInput(_Model):
+    run_id: str
+    brief: Brief
+    job: ImageJob
+    inspiration: Inspiration | None = None
+    round: int = 0
+    feedback: str = ""
+
+
+class GeneratedCandidate(BaseModel):
+    """One Map iteration's result: a candidate, or the error that stopped it."""
+
+    model_config = ConfigDict(extra="ignore")
+    ok: bool
+    index: int
+    candidate: Candidate | None = None
+    error: StepError | None = None
+
+
+class RequestSelectionInput(_Model):
+    run_id: str
+    brief: Brief
+    generated: list[GeneratedCandidate]
+    round: int = 0
+    task_token: str = Field(repr=False)
+
+
+class SelectionRequest(_Model):
+    """What RequestSelection stored and sent (never the task token)."""
+
+    approval_id: str
+    candidates: list[Candidate]
+    link: str
+    expires_at: int
+
+
+class Selection(_Model):
+    """The reviewer's decision, sent back through SendTaskSuccess."""
+
+    candidate: Candidate
+    motion_prompt: str = Field(max_length=1000)
+    decided_by: str = "reviewer"
+
+
+class SubmitVideoInput(_Model):
+    run_id: str
+    brief: Brief
+    selection: Selection
+    attempt: int = 0
+
+
+class VideoJob(_Model):
+    """An image-to-video task in flight, carried between SubmitVideo, the Wait and PollVideo."""
+
+    provider: str
+    task_id: str
+    model: str | None = None
+    ratio: str
+    duration: int
+    status: Literal["PENDING", "THROTTLED", "RUNNING", "SUCCEEDED"] = "PENDING"
+    wait_seconds: int = Field(default=5, ge=0)
+    submitted_at: float
+    deadline: float
+    polls: int = 0
+    progress: float | None = None
+    raw_key: str | None = None
+    credits: float | None = None
+    fallbacks: list[str] = Field(default_factory=list)
+
+
+class PollVideoInput(_Model):
+    run_id: str
+    brief: Brief
+    selection: Selection
+    video: VideoJob
+
+
+class ApplyEffectsInput(_Model):
+    run_id: str
+    brief: Brief
+    video: VideoJob
+
+
+class HookRender(_Model):
+    preset: str
+    outputs: dict[str, str]
+    poster_key: str
+    preview_key: str
+    duration: float
+
+
+class RegisterHookInput(_Model):
+    run_id: str
+    brief: Brief
+    selection: Selection
+    video: VideoJob
+    render: HookRender
+
+
+class HookRecord(_Model):
+    hook_id: str
+    run_id: str
+    outputs: dict[str, str]
+
+
+class NotifyDoneInput(_Model):
+    run_id: str
+    brief: Brief
+    hook: HookRecord
+    render: HookRender
+
+
+class Notification(_Model):
+    sent_to: list[str]
+    message_key: str
+
+
+class RecordFailureInput(BaseModel):
+    """The whole state at the moment of failure, plus the caught error."""
+
+    model_config = ConfigDict(extra="allow")
+    run_id: str
+    error: StepError
+
+
+class FailureRecord(_Model):
+    run_id: str
+    error: str
+    message: str
+    failed_state: str
+    artifacts: list[str]
+    failure_key: str
