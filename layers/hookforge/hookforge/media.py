@@ -98,9 +98,7 @@ def probe(path: str | Path) -> VideoInfo:
         if "moov atom not found" in log or "Invalid data found" in log:
             reason = "not a readable video (truncated or not a video file)"
         raise VideoInvalid(f"{p.name}: {reason}")
-    corrupt = any(
-        marker in log for marker in ("partial file", "Truncating packet", "error while decoding", "corrupt")
-    )
+    corrupt = any(marker in log for marker in ("partial file", "Truncating packet", "error while decoding", "corrupt"))
     line = log[stream.start() : log.find("\n", stream.start())]
     fps_match = _FPS.search(line)
     frames = [int(x) for x in _FRAMES.findall(log)]
@@ -118,7 +116,9 @@ def probe(path: str | Path) -> VideoInfo:
     n_frames = frames[-1] if frames else 0
     duration = n_frames / fps if fps and n_frames else decoded
     if corrupt or n_frames == 0 or (declared_s and duration < declared_s - 0.5):
-        raise VideoInvalid(f"{p.name}: the video is truncated or corrupt (decoded {duration:.2f}s of {declared_s:.2f}s)")
+        raise VideoInvalid(
+            f"{p.name}: the video is truncated or corrupt (decoded {duration:.2f}s of {declared_s:.2f}s)"
+        )
     return VideoInfo(
         codec=stream.group("codec"),
         width=int(stream.group("w")),

@@ -94,6 +94,13 @@ class SelectionSpec(_Model):
     reviewers: list[str] = Field(default_factory=list, max_length=20)
     timeout_hours: float = Field(default=72, gt=0, le=24 * 365)
     max_rounds: int = Field(default=2, ge=0, le=5)
+    #: derived from timeout_hours (the state machine's TimeoutSecondsPath reads it); never set by hand
+    timeout_seconds: int = 0
+
+    @model_validator(mode="after")
+    def _derive_timeout_seconds(self) -> SelectionSpec:
+        self.timeout_seconds = max(1, int(self.timeout_hours * 3600))
+        return self
 
     @field_validator("reviewers")
     @classmethod

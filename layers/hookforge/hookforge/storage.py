@@ -24,7 +24,9 @@ class ArtifactStore:
         self.s3 = s3
         self.bucket = bucket
 
-    def put_bytes(self, key: str, data: bytes, *, content_type: str | None = None, metadata: dict[str, str] | None = None) -> str:
+    def put_bytes(
+        self, key: str, data: bytes, *, content_type: str | None = None, metadata: dict[str, str] | None = None
+    ) -> str:
         ctype = content_type or mimetypes.guess_type(key)[0] or "application/octet-stream"
         extra: dict[str, Any] = {"ContentType": ctype}
         if metadata:

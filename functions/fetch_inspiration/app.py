@@ -1,0 +1,18 @@
+"""Find proven prompts for the brief (Lexica, Civitai, catalog, winners)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from hookforge.models import FetchInspirationInput
+from hookforge.observability import logger, tracer
+from hookforge.steps import Deps, fetch_inspiration
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = FetchInspirationInput.model_validate(event)
+    return fetch_inspiration.run(request, Deps.current()).model_dump(mode="json")

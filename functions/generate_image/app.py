@@ -1,0 +1,18 @@
+"""Generate one candidate still (one Map iteration)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from hookforge.models import GenerateImageInput
+from hookforge.observability import logger, tracer
+from hookforge.steps import Deps, generate_image
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = GenerateImageInput.model_validate(event)
+    return generate_image.run(request, Deps.current()).model_dump(mode="json")

@@ -1,0 +1,18 @@
+"""Tell the owner the hook is ready."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from hookforge.models import NotifyDoneInput
+from hookforge.observability import logger, tracer
+from hookforge.steps import Deps, notify_done
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = NotifyDoneInput.model_validate(event)
+    return notify_done.run(request, Deps.current()).model_dump(mode="json")

@@ -1,0 +1,18 @@
+"""Poll the image-to-video task; copy the finished clip into the run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from hookforge.models import PollVideoInput
+from hookforge.observability import logger, tracer
+from hookforge.steps import Deps, poll_video
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = PollVideoInput.model_validate(event)
+    return poll_video.run(request, Deps.current()).model_dump(mode="json")

@@ -1,0 +1,18 @@
+"""Record a caught failure and keep every artifact already produced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from hookforge.models import RecordFailureInput
+from hookforge.observability import logger, tracer
+from hookforge.steps import Deps, record_failure
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = RecordFailureInput.model_validate(event)
+    return record_failure.run(request, Deps.current()).model_dump(mode="json")

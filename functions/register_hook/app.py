@@ -1,0 +1,18 @@
+"""Record the finished hook in the metrics table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from hookforge.models import RegisterHookInput
+from hookforge.observability import logger, tracer
+from hookforge.steps import Deps, register_hook
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = RegisterHookInput.model_validate(event)
+    return register_hook.run(request, Deps.current()).model_dump(mode="json")

@@ -1,0 +1,18 @@
+"""Store the approval (task token server-side) and ask the reviewers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from hookforge.models import RequestSelectionInput
+from hookforge.observability import logger, tracer
+from hookforge.steps import Deps, request_selection
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = RequestSelectionInput.model_validate(event)
+    return request_selection.run(request, Deps.current()).model_dump(mode="json")

@@ -1,0 +1,18 @@
+"""Submit the picked still for image-to-video."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from hookforge.models import SubmitVideoInput
+from hookforge.observability import logger, tracer
+from hookforge.steps import Deps, submit_video
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = SubmitVideoInput.model_validate(event)
+    return submit_video.run(request, Deps.current()).model_dump(mode="json")

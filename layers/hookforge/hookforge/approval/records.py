@@ -1,0 +1,141 @@
+"""Approval records: the task token stays here, server-side; a decision is single-use.
+
+An approval lives in the runs table (pk `APPROVAL#<id>`). Deciding is a conditional update on
+`decided = false`, so two reviewers (or a replayed request) cannot both decide.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, Field
+
+from hookforge.errors import HookforgeError
+from hookforge.models import Candidate, Selection
+from hookforge.runs import _clean, plain
+
+
+class ApprovalNotFound(HookforgeError):
+    """No approval with that id."""
+
+
+class ApprovalAlreadyDecided(HookforgeError):
+    """Somebody already decided this approval."""
+
+
+class ApprovalExpired(HookforgeError):
+    """The approval's deadline has passed."""
+
+
+class ApprovalRecord(BaseModel):
+    approval_id: str
+    run_id: str
+    task_token: str = Field(repr=False)
+    candidates: list[Candidate]
+    motion_prompt: str
+    prompt: str
+    reviewers: list[str] = Field(default_factory=list)
+    round: int = 0
+    max_rounds: int = 2
+    expires_at: int
+    decided: bool = False
+    decision: dict[str, Any] | None = None
+
+
+class Decision(BaseModel):
+    action: Literal["pick", "regenerate", "reject"]
+    index: int | None = None
+    motion_prompt: str | None = Field(default=None, max_length=1000)
+    feedback: str = Field(default="", max_length=500)
+    decided_by: str = "reviewer"
+
+
+class ApprovalStore:
+    def __init__(self, dynamodb: Any, table: str) -> None:
+        self.table = dynamodb.Table(table)
+
+    def create(self, record: ApprovalRecord) -> None:
+        self.table.put_item(
+            Item=_clean({"pk": f"APPROVAL#{record.approval_id}", "sk": "APPROVAL", **record.model_dump(mode="json")}),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+
+    def get(self, approval_id: str) -> ApprovalRecord:
+        item = self.table.get_item(Key={"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}).get("Item")
+        if not item:
+            raise ApprovalNotFound(f"approval {approval_id!r} does not exist")
+        data = plain(item)
+        data.pop("pk"), data.pop("sk")
+        return ApprovalRecord.model_validate(data)
+
+    def pending_for_run(self, run_id: str) -> ApprovalRecord | None:
+        """The undecided approval of a run (the local engine answers it for `--pick`)."""
+        response = self.table.scan(
+            FilterExpression="run_id = :r AND decided = :f AND sk = :s",
+            ExpressionAttributeValues={":r": run_id, ":f": False, ":s": "APPROVAL"},
+        )
+        items = [plain(i) for i in response.get("Items", [])]
+        if not items:
+            return None
+        newest = max(items, key=lambda i: i.get("round", 0))
+        newest.pop("pk"), newest.pop("sk")
+        return ApprovalRecord.model_validate(newest)
+
+    def mark_decided(self, approval_id: str, decision: Decision, *, now: int) -> None:
+        try:
+            self.table.update_item(
+                Key={"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"},
+                UpdateExpression="SET decided = :t, decision = :d, decided_at = :now",
+                ConditionExpression="attribute_exists(pk) AND decided = :f AND expires_at > :now",
+                ExpressionAttributeValues={":t": True, ":f": False, ":d": _clean(decision.model_dump()), ":now": now},
+            )
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            record = self.get(approval_id)
+            if record.decided:
+                raise ApprovalAlreadyDecided("this selection was already decided") from None
+            raise ApprovalExpired("this selection link has expired") from None
+
+
+def new_approval_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def decide(
+    store: ApprovalStore, sfn: Any, approval_id: str, decision: Decision, *, now: int | None = None
+) -> ApprovalRecord:
+    """Apply a reviewer's decision once: pick -> SendTaskSuccess, regenerate/reject -> SendTaskFailure."""
+    now = int(time.time()) if now is None else now
+    record = store.get(approval_id)
+    if record.decided:
+        raise ApprovalAlreadyDecided("this selection was already decided")
+    if record.expires_at <= now:
+        raise ApprovalExpired("this selection link has expired")
+    if decision.action == "pick":
+        if decision.index is None or not 1 <= decision.index <= len(record.candidates):
+            raise HookforgeError(f"pick a candidate between 1 and {len(record.candidates)}")
+    if decision.action == "regenerate" and record.round >= record.max_rounds:
+        raise HookforgeError(f"no more regeneration rounds (limit {record.max_rounds}); pick one or reject")
+    store.mark_decided(approval_id, decision, now=now)
+    if decision.action == "pick":
+        assert decision.index is not None
+        selection = Selection(
+            candidate=record.candidates[decision.index - 1],
+            motion_prompt=(decision.motion_prompt or record.motion_prompt).strip() or record.motion_prompt,
+            decided_by=decision.decided_by,
+        )
+        sfn.send_task_success(taskToken=record.task_token, output=json.dumps(selection.model_dump(mode="json")))
+    elif decision.action == "regenerate":
+        sfn.send_task_failure(
+            taskToken=record.task_token, error="Regenerate", cause=decision.feedback[:500] or "regenerate"
+        )
+    else:
+        sfn.send_task_failure(
+            taskToken=record.task_token, error="Rejected", cause=decision.feedback[:500] or "rejected"
+        )
+    return record

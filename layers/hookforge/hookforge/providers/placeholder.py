@@ -1,0 +1,79 @@
+"""`placeholder`: procedural stills drawn with Pillow, offline. Every image says it is a placeholder."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import random
+
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from hookforge.media import FONT_PATH
+from hookforge.providers.base import GeneratedImage, ImageRequest, ProviderContext
+
+_PALETTES = [
+    ((255, 94, 58), (255, 149, 0), (34, 10, 64)),
+    ((0, 180, 216), (144, 224, 239), (3, 4, 94)),
+    ((114, 9, 183), (247, 37, 133), (16, 0, 43)),
+    ((46, 196, 182), (203, 243, 240), (1, 22, 39)),
+    ((255, 190, 11), (251, 86, 7), (58, 12, 163)),
+    ((128, 237, 153), (87, 204, 153), (34, 87, 122)),
+]
+
+
+class PlaceholderImages:
+    """Deterministic abstract art from the prompt and seed: gradients, glowing orbs and a label."""
+
+    name = "placeholder"
+
+    def __init__(self, ctx: ProviderContext | None = None) -> None:
+        self.ctx = ctx
+
+    def generate(self, request: ImageRequest) -> GeneratedImage:
+        seed = request.seed if request.seed is not None else _seed(request.prompt, request.index)
+        data = render_placeholder(request.prompt, request.width, request.height, seed=seed, index=request.index)
+        return GeneratedImage(data=data, mime="image/png", model="placeholder-v1", seed=seed, placeholder=True)
+
+
+def _seed(prompt: str, index: int) -> int:
+    return int.from_bytes(hashlib.sha256(f"{prompt}|{index}".encode()).digest()[:4], "big")
+
+
+def render_placeholder(prompt: str, width: int, height: int, *, seed: int, index: int = 0) -> bytes:
+    rng = random.Random(seed)
+    top, mid, bottom = _PALETTES[seed % len(_PALETTES)]
+    img = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(img)
+    for y in range(height):  # vertical three-stop gradient
+        t = y / max(1, height - 1)
+        a, b, u = (top, mid, t * 2) if t < 0.5 else (mid, bottom, (t - 0.5) * 2)
+        draw.line([(0, y), (width, y)], fill=tuple(int(a[i] + (b[i] - a[i]) * u) for i in range(3)))
+    glow = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    gdraw = ImageDraw.Draw(glow)
+    for _ in range(7):  # soft orbs give the Ken Burns motion something to reveal
+        r = rng.randint(min(width, height) // 12, min(width, height) // 4)
+        cx, cy = rng.randint(0, width), rng.randint(0, height)
+        colour = (*rng.choice((top, mid, (255, 255, 255))), rng.randint(70, 150))
+        gdraw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=colour)
+    for k in range(24):  # a ring of sparks: fine detail makes motion visible
+        angle = 2 * math.pi * k / 24 + rng.random()
+        cx = width / 2 + math.cos(angle) * width * 0.33
+        cy = height / 2 + math.sin(angle) * height * 0.33
+        gdraw.ellipse([cx - 6, cy - 6, cx + 6, cy + 6], fill=(255, 255, 255, 200))
+    glow = glow.filter(ImageFilter.GaussianBlur(radius=max(2, min(width, height) // 90)))
+    img = Image.alpha_composite(img.convert("RGBA"), glow).convert("RGB")
+    draw = ImageDraw.Draw(img)
+    label_size = max(14, width // 28)
+    font = ImageFont.truetype(str(FONT_PATH), label_size)
+    small = ImageFont.truetype(str(FONT_PATH), max(12, label_size * 2 // 3))
+    band = label_size * 4
+    draw.rectangle([0, height - band, width, height], fill=(0, 0, 0))
+    draw.text(
+        (label_size, height - band + label_size // 2), f"PLACEHOLDER #{index + 1}", font=font, fill=(255, 255, 255)
+    )
+    snippet = prompt if len(prompt) <= 70 else prompt[:67] + "..."
+    draw.text((label_size, height - band + label_size * 2), snippet, font=small, fill=(200, 200, 200))
+    out = io.BytesIO()
+    img.save(out, format="PNG", optimize=False)
+    return out.getvalue()

@@ -1,0 +1,66 @@
+"""GenerateImage: one candidate still per Map iteration (step 2 of the workflow)."""
+
+from __future__ import annotations
+
+from hookforge.errors import ImageInvalid
+from hookforge.media import check_image
+from hookforge.models import Candidate, GeneratedCandidate, GenerateImageInput
+from hookforge.observability import logger
+from hookforge.providers.base import ImageRequest, image_generator
+from hookforge.steps.deps import Deps
+from hookforge.storage import run_key
+
+_EXT = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+
+
+def prompt_for(event: GenerateImageInput) -> str:
+    prompts = event.inspiration.prompts if event.inspiration else []
+    base = prompts[event.job.index % len(prompts)].text if prompts else (event.brief.prompt or event.brief.idea)
+    if event.feedback:
+        base = f"{base}. Reviewer feedback: {event.feedback}"
+    return base
+
+
+def run(event: GenerateImageInput, deps: Deps) -> GeneratedCandidate:
+    width, height = (int(x) for x in event.brief.images.size.split("x"))
+    request = ImageRequest(
+        run_id=event.run_id,
+        index=event.job.index,
+        prompt=prompt_for(event),
+        width=width,
+        height=height,
+        model=event.brief.images.model,
+        upload_key=event.job.upload_key,
+    )
+    generated = image_generator(event.job.provider, deps.provider_ctx).generate(request)
+    info = check_image(generated.data)
+    if event.job.provider != "upload" and (info.width, info.height) != (width, height):
+        raise ImageInvalid(f"{event.job.provider} returned {info.width}x{info.height}, expected {width}x{height}")
+    key = run_key(event.run_id, "candidates", f"r{event.round}-{event.job.index + 1}.{_EXT[info.mime]}")
+    candidate = Candidate(
+        index=event.job.index,
+        key=key,
+        prompt=request.prompt,
+        provider=event.job.provider,
+        model=generated.model,
+        seed=generated.seed,
+        width=info.width,
+        height=info.height,
+        cost_usd=generated.cost_usd,
+        placeholder=generated.placeholder,
+    )
+    deps.store.put_bytes(
+        key,
+        generated.data,
+        content_type=info.mime,
+        metadata={
+            "provider": candidate.provider,
+            "model": str(candidate.model),
+            "seed": str(candidate.seed),
+            "cost_usd": f"{candidate.cost_usd:.4f}",
+            "placeholder": str(candidate.placeholder).lower(),
+            "prompt": candidate.prompt[:900],
+        },
+    )
+    logger.info("candidate stored", extra={"run_id": event.run_id, "key": key, "provider": candidate.provider})
+    return GeneratedCandidate(ok=True, index=event.job.index, candidate=candidate)

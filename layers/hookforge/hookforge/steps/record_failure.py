@@ -1,0 +1,57 @@
+"""RecordFailure: every Catch ends here. Record what failed and why; keep every artifact already made."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hookforge.models import FailureRecord, RecordFailureInput
+from hookforge.observability import logger
+from hookforge.steps.deps import Deps
+from hookforge.storage import run_key
+
+#: friendlier names for errors Step Functions raises itself
+_STATES_ERRORS = {
+    "States.Timeout": "the step timed out",
+    "States.TaskFailed": "the step failed",
+    "States.Runtime": "the state machine hit a runtime error",
+}
+
+
+def failed_state(deps: Deps, execution_arn: str | None) -> str:
+    """The name of the state whose failure was caught, read from the execution history."""
+    if not execution_arn:
+        return "unknown"
+    try:
+        history = deps.client("stepfunctions").get_execution_history(
+            executionArn=execution_arn, reverseOrder=True, maxResults=100
+        )
+    except Exception:  # noqa: BLE001 - the history only improves the record; never fail over it
+        logger.warning("execution history unavailable", extra={"execution_arn": execution_arn})
+        return "unknown"
+    for event in history.get("events", []):
+        details = event.get("stateEnteredEventDetails")
+        if details and details.get("name") != "RecordFailure":
+            return str(details["name"])
+    return "unknown"
+
+
+def run(event: RecordFailureInput, deps: Deps) -> FailureRecord:
+    extra: dict[str, Any] = event.model_extra or {}
+    error = event.error
+    message = error.message() or _STATES_ERRORS.get(error.error, error.error)
+    state = extra.get("failed_state") or failed_state(deps, extra.get("execution_arn"))
+    if error.error == "States.Timeout" and state == "RequestSelection":
+        error_name, message = "SelectionTimedOut", "nobody picked a candidate before the selection deadline"
+    else:
+        error_name = error.error
+    key = run_key(event.run_id, "failure.json")
+    artifacts = sorted(k for k in deps.store.list_keys(run_key(event.run_id, "")) if k != key)
+    record = FailureRecord(
+        run_id=event.run_id, error=error_name, message=message, failed_state=state, artifacts=artifacts, failure_key=key
+    )
+    deps.store.put_json(key, record.model_dump(mode="json"))
+    if deps.runs.get(event.run_id) is None:
+        deps.runs.start(event.run_id, brief_key=str(extra.get("brief_key", "")))
+    deps.runs.update(event.run_id, status="FAILED", error=error_name, error_message=message, failed_state=state)
+    logger.error("run failed", extra={"run_id": event.run_id, "error": error_name, "failed_state": state})
+    return record

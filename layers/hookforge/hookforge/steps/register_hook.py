@@ -1,0 +1,37 @@
+"""RegisterHook: record the finished hook in the metrics table, ready for hook-rate data."""
+
+from __future__ import annotations
+
+from hookforge.models import HookRecord, RegisterHookInput
+from hookforge.observability import logger
+from hookforge.runs import _clean
+from hookforge.steps.deps import Deps
+
+
+def hook_id_for(run_id: str) -> str:
+    """Hook ids are short enough to embed in an ad name (e.g. 'summer-sale | hk-1a2b3c4d5e')."""
+    return "hk-" + run_id.rsplit("-", 1)[-1][:10]
+
+
+def run(event: RegisterHookInput, deps: Deps) -> HookRecord:
+    hook_id = hook_id_for(event.run_id)
+    item = {
+        "pk": f"HOOK#{hook_id}",
+        "sk": "HOOK",
+        "hook_id": hook_id,
+        "run_id": event.run_id,
+        "brief": event.brief.name,
+        "prompt": event.selection.candidate.prompt,
+        "image_provider": event.selection.candidate.provider,
+        "video_provider": event.video.provider,
+        "motion_prompt": event.selection.motion_prompt,
+        "preset": event.render.preset,
+        "aspects": list(event.render.outputs),
+        "outputs": event.render.outputs,
+        "poster_key": event.render.poster_key,
+        "created_at": int(deps.clock()),
+    }
+    deps.resource("dynamodb").Table(deps.settings.metrics_table).put_item(Item=_clean(item))
+    deps.runs.update(event.run_id, step="RegisterHook", hook_id=hook_id)
+    logger.info("hook registered", extra={"run_id": event.run_id, "hook_id": hook_id})
+    return HookRecord(hook_id=hook_id, run_id=event.run_id, outputs=event.render.outputs)

@@ -1,0 +1,88 @@
+"""ValidateBrief: read the uploaded brief, validate it, and start the run record."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from hookforge.errors import BriefInvalid
+from hookforge.models import Brief, ImageJob, RunState, ValidateBriefInput
+from hookforge.observability import logger
+from hookforge.steps.deps import Deps
+from hookforge.storage import run_key
+
+MAX_BRIEF_BYTES = 256 * 1024
+
+
+def parse_brief(raw: bytes, *, source: str) -> Brief:
+    """Bytes of a JSON or YAML brief -> Brief, or one BriefInvalid naming the problem."""
+    if not raw.strip():
+        raise BriefInvalid(f"{source}: the brief is empty")
+    if len(raw) > MAX_BRIEF_BYTES:
+        raise BriefInvalid(f"{source}: the brief is {len(raw)} bytes; the limit is {MAX_BRIEF_BYTES}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BriefInvalid(f"{source}: the brief is not UTF-8 text") from e
+    data: Any
+    if source.endswith((".yaml", ".yml")):
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            raise BriefInvalid(f"{source}: not valid YAML ({str(e).splitlines()[0]})") from e
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise BriefInvalid(f"{source}: not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from e
+    if not isinstance(data, dict):
+        raise BriefInvalid(f"{source}: the brief must be an object with at least a 'name'")
+    try:
+        return Brief.model_validate(data)
+    except ValidationError as e:
+        raise BriefInvalid(f"{source}: {describe_validation_error(e)}") from e
+
+
+def describe_validation_error(e: ValidationError) -> str:
+    """Pydantic's errors as 'field a.b: reason' phrases a marketer can act on."""
+    parts = []
+    for err in e.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "brief"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            msg = "is required"
+        elif err["type"] == "extra_forbidden":
+            msg = "is not a brief field (check the spelling)"
+        parts.append(
+            f"field '{where}' {msg}" if err["type"] in ("missing", "extra_forbidden") else f"field '{where}': {msg}"
+        )
+    more = f" (and {len(e.errors()) - 5} more)" if len(e.errors()) > 5 else ""
+    return "; ".join(parts) + more
+
+
+def upload_key(brief: Brief, entry: str) -> str:
+    return entry if entry.startswith("uploads/") else f"uploads/{brief.name}/{entry}"
+
+
+def run(event: ValidateBriefInput, deps: Deps) -> RunState:
+    deps.runs.start(event.run_id, brief_key=event.brief_key)
+    head = deps.store.head(event.brief_key)
+    if head is None:
+        raise BriefInvalid(f"{event.brief_key}: no such brief in the bucket")
+    brief = parse_brief(deps.store.get_bytes(event.brief_key), source=event.brief_key)
+    if brief.uploads:
+        jobs = []
+        for i, entry in enumerate(brief.uploads):
+            key = upload_key(brief, entry)
+            if not deps.store.exists(key):
+                raise BriefInvalid(f"field 'uploads.{i}': {key} is not in the bucket; upload it first")
+            jobs.append(ImageJob(index=i, provider="upload", upload_key=key))
+    else:
+        jobs = [ImageJob(index=i, provider=brief.images.provider) for i in range(brief.images.count)]
+    deps.store.put_json(run_key(event.run_id, "brief.json"), brief.model_dump(mode="json"))
+    deps.runs.update(event.run_id, brief_name=brief.name, step="ValidateBrief")
+    logger.info("brief valid", extra={"run_id": event.run_id, "brief": brief.name, "jobs": len(jobs)})
+    return RunState(run_id=event.run_id, brief=brief, jobs=jobs, has_images=bool(brief.uploads))
