@@ -93,7 +93,7 @@ def handle_upload(event: dict[str, Any], deps: Deps) -> TriggerResult:
 
 def _dispatch(obj: S3Object, deps: Deps) -> TriggerResult:
     key, ext = obj.key, posixpath.splitext(obj.key)[1].lower()
-    if key.endswith(".error.json") or key.endswith(".import-report.json"):
+    if key.endswith((".error.json", ".import-report.json")):
         return TriggerResult(key=key, outcome="ignored")  # our own reports must not trigger anything
     if key.startswith("briefs/"):
         if ext in BRIEF_EXTENSIONS:
