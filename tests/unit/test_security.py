@@ -16,7 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_checkov_reports_zero_failed_checks() -> None:
     proc = subprocess.run(
         [tool("checkov"), "-f", "template.yaml", "--config-file", ".checkov.yaml", "-o", "json", "--quiet"],
-        cwd=ROOT, capture_output=True, text=True, check=False, timeout=600,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
     )
     report = json.loads(proc.stdout)
     failed = [f"{c['check_id']} {c['resource']}" for c in report["results"]["failed_checks"]]

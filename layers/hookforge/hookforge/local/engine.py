@@ -140,6 +140,8 @@ class LocalEngine:
         self.template = tpl.load_template(self.root / "template.yaml")
         self.functions = tpl.functions(self.template)
         self.invocations: list[tuple[str, float]] = []
+        #: (run_id, logical id of the function) -> "exception" | "timeout" | "throttle": make that task fail
+        self.faults: dict[tuple[str, str], str] = {}
         self._handlers: dict[str, Callable[..., Any]] = {}
         self._mock: Any = None
         self._patches: list[tuple[Any, str, Any]] = []
@@ -338,6 +340,7 @@ class LocalEngine:
         event = json.loads(body) if body else {}
         started = time.perf_counter()
         try:
+            self._inject_fault(logical_id, event)
             result = self.handler(logical_id)(event, _LambdaContext(function_name))
             payload, failed = json.dumps(result).encode(), False
         except Exception as e:  # noqa: BLE001 - becomes a Lambda function error, exactly as on AWS
@@ -351,6 +354,18 @@ class LocalEngine:
             self.invocations.append((logical_id, time.perf_counter() - started))
             self.sync()
         return payload, failed
+
+    def _inject_fault(self, logical_id: str, event: dict[str, Any]) -> None:
+        """Fail this invocation the way AWS would, when a test asked for it (see `faults`)."""
+        kind = self.faults.get((str(event.get("run_id", "")), logical_id))
+        if kind == "exception":
+            raise InjectedFault(f"fault injected into {logical_id}")
+        if kind == "timeout":
+            raise SandboxTimedout(f"{logical_id}: Task timed out after 60.00 seconds")
+        if kind == "throttle":
+            from hookforge.errors import ProviderThrottled
+
+            raise ProviderThrottled(f"{logical_id}: 429 Too Many Requests (injected)")
 
     # ------------------------------------------------------------------ persistence
     def _load_state(self) -> None:
@@ -524,6 +539,17 @@ class LocalEngine:
         if result.run_dir is not None:
             shutil.copytree(result.run_dir, target, dirs_exist_ok=True)
         return target
+
+
+class InjectedFault(RuntimeError):
+    """An unexpected exception inside a handler, injected by a test."""
+
+
+class SandboxTimedout(RuntimeError):
+    """What Lambda reports when a function runs past its timeout."""
+
+
+SandboxTimedout.__name__ = "Sandbox.Timedout"
 
 
 def _safe_name(filename: str) -> str:
