@@ -307,6 +307,17 @@ class VideoJob(_Model):
     raw_key: str | None = None
     credits: float | None = None
     fallbacks: list[str] = Field(default_factory=list)
+    #: which submission this is (one runs-table item VIDEO#<attempt> each) and which provider of the chain
+    attempt: int = Field(default=0, ge=0)
+    provider_index: int = Field(default=0, ge=0)
+    #: resubmissions of this provider after an INTERNAL.* failure (at most one)
+    resubmits: int = Field(default=0, ge=0)
+    #: the adaptive poller's memory: expected run time, last time seen queued, time of the progress reading
+    expected_seconds: float = Field(default=0.0, ge=0)
+    started_after: float | None = None
+    progress_at: float | None = None
+    throttled_since: float | None = None
+    cost_usd: float | None = None
 
 
 class PollVideoInput(_Model):
