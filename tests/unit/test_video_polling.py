@@ -88,8 +88,8 @@ def test_queued_time_is_not_mistaken_for_running_time():
     history = remember(Observation(40, "THROTTLED"), PollHistory(expected_seconds=60), 15)
     # When the next wait is estimated
     wait = next_wait(Observation(50, "RUNNING", 0.10), history)
-    # Then the estimate uses the 10 s it ran (90 s left), not the 50 s since submission (450 s left)
-    assert wait == 90
+    # Then the estimate uses the 10 s it ran (90 s left, aimed a little short), not the 50 s since submission
+    assert 75 <= wait <= 90
 
 
 @pytest.mark.parametrize("task_seconds", [60, 90, 120, 180])

@@ -6,8 +6,9 @@ Wait should be. The policy, in order of the evidence it has:
 - **first wait** from the model's expected duration (half of it: the first poll lands while the task
   runs and reads its progress, before the earliest plausible finish);
 - **progress** (Runway reports 0..1 while RUNNING): the finish time is extrapolated from two progress
-  readings when there are two, else from one reading and the time the task could have started; the
-  next poll is aimed at that estimate, so waits shrink as the task nears its end;
+  readings when there are two (the next poll is aimed at it), else from one reading and the time the
+  task could have started (an over-estimate, so the next poll comes a little early and takes the second
+  reading); waits shrink as the task nears its end;
 - **no progress** (Nova Reel, PENDING): wait until three quarters of the expected duration, then poll
   at a fixed fraction of the elapsed time (geometric: added latency stays under that fraction);
 - **THROTTLED** (queued behind the account's concurrency tier): the wait grows, up to a cap;
@@ -33,6 +34,8 @@ NO_PROGRESS_FRACTION = 0.75
 GEOMETRIC_RATIO = 0.14
 #: below this progress one reading says little; do not jump further than the time already run
 LOW_PROGRESS = 0.1
+#: with a single progress reading, aim this far towards the extrapolated end (the second reading is exact)
+SINGLE_READING_FRACTION = 0.85
 #: growth factor and floor of the wait while the provider reports THROTTLED
 THROTTLE_GROWTH = 2.0
 THROTTLE_FLOOR = 15
@@ -96,6 +99,9 @@ def next_wait(now: Observation, history: PollHistory, *, remaining: float | None
     end = estimate_end(now, history)
     if end is not None:
         wait = end - now.elapsed
+        if history.last_running is None:
+            # one reading counts queued time as running time (an over-estimate): aim short, measure the rate
+            wait *= SINGLE_READING_FRACTION
         if (now.progress or 0) < LOW_PROGRESS:
             # one early reading extrapolates badly: go no further than the time the task has run so far
             wait = min(wait, max(now.elapsed - history.started_after, MIN_WAIT))

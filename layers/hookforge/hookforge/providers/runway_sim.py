@@ -167,7 +167,7 @@ def _invalid(body: dict[str, Any]) -> str | None:
     if body.get("ratio") not in RATIOS:
         return f"Invalid ratio {body.get('ratio')!r}"
     image = str(body.get("promptImage", ""))
-    if not (image.startswith("data:image/") or image.startswith("runway://") or image.startswith("https://")):
+    if not image.startswith(("data:image/", "runway://", "https://")):
         return "promptImage must be an HTTPS URL, a data URI or a runway:// URI"
     if not 2 <= int(body.get("duration", 5)) <= 10:
         return "duration must be between 2 and 10"
