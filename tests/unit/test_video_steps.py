@@ -304,3 +304,42 @@ def test_the_deadline_cancels_the_task_and_times_out(h: Harness):
     task = h.sim.tasks[job.task_id]
     assert task.cancelled
     assert ("DELETE", f"/v1/tasks/{job.task_id}") in h.sim.log
+
+
+def test_runway_at_its_daily_cap_falls_back_to_nova_reel_writing_into_the_bucket(h: Harness, tmp_path: Path):
+    from botocore.stub import Stubber
+
+    # Given Runway answering 429 to every create, and Nova Reel next in the chain (Bedrock stubbed)
+    h.sim.create_errors = [429] * 4
+    brief = h.brief(providers=["runway", "nova-reel"], duration=5)
+    bedrock = boto3.client("bedrock-runtime", region_name="us-east-1")
+    h.deps.provider_ctx.clients["bedrock-runtime"] = bedrock
+    arn = "arn:aws:bedrock:us-east-1:123456789012:async-invoke/inv42"
+    prefix = run_key(RUN, "video", "nova-reel-1")
+    state = {
+        "invocationArn": arn,
+        "modelArn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-reel-v1:1",
+        "submitTime": "2026-11-24T10:00:00Z",
+        "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": f"s3://{BUCKET}/{prefix}"}},
+    }
+    clip6 = tmp_path / "nova.mp4"
+    run_ffmpeg(
+        ["-y", "-f", "lavfi", "-i", "testsrc=size=160x90:rate=24:duration=6", "-c:v", "libx264"]
+        + ["-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(clip6)]
+    )
+    with Stubber(bedrock) as stub:
+        stub.add_response("start_async_invoke", {"invocationArn": arn})
+        stub.add_response("get_async_invoke", {**state, "status": "InProgress"}, {"invocationArn": arn})
+        stub.add_response("get_async_invoke", {**state, "status": "Completed"}, {"invocationArn": arn})
+        # When SubmitVideo runs, then the loop (Bedrock writes the clip while it runs)
+        job = h.submit(brief)
+        assert (job.provider, job.attempt, job.duration) == ("nova-reel", 1, 6)
+        job = h.poll(job, brief)
+        h.deps.store.upload_file(clip6, f"{prefix}/inv42/output.mp4", content_type="video/mp4")
+        job = h.drive(job, brief)
+    # Then the Nova Reel clip is the run's raw.mp4, with its seconds and cost recorded and why runway was skipped
+    assert h.deps.store.get_bytes(job.raw_key or "") == clip6.read_bytes()
+    record = h.deps.runs.get(RUN) or {}
+    assert (record["video_provider"], record["video_seconds"], record["video_cost_usd"]) == ("nova-reel", 6, 0.48)
+    assert "ProviderThrottled" in record["video_fallbacks"][0]
+    assert h.sim.creates == 0
