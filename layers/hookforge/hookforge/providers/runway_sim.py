@@ -56,6 +56,8 @@ class SimulatedRunway:
     api_key: str = "key_simulated"
     tasks: dict[str, SimTask] = field(default_factory=dict)
     log: list[tuple[str, str]] = field(default_factory=list)
+    #: (clock time, status) of every answered poll
+    answers: list[tuple[float, str]] = field(default_factory=list)
     uploads: int = 0
 
     # ------------------------------------------------------------------------------ counters
@@ -104,7 +106,9 @@ class SimulatedRunway:
                 return httpx.Response(204)
             if self.poll_errors:
                 return _error(self.poll_errors.pop(0), "simulated poll failure")
-            return httpx.Response(200, json=self.describe(task))
+            described = self.describe(task)
+            self.answers.append((self.clock(), described["status"]))
+            return httpx.Response(200, json=described)
         return _error(404, f"no route {request.method} {path}")
 
     def _create(self, request: httpx.Request) -> httpx.Response:
@@ -122,6 +126,10 @@ class SimulatedRunway:
             self.lost_creates -= 1
             raise httpx.ReadTimeout("simulated: the task was created, the answer was lost", request=request)
         return httpx.Response(200, json={"id": task_id})
+
+    def finished_at(self, task: SimTask) -> float:
+        """The clock time at which `task` reaches its outcome."""
+        return task.created_at + self.task_seconds
 
     def describe(self, task: SimTask) -> dict[str, Any]:
         """The documented GET /v1/tasks/{id} body for `task` at the clock's current time."""

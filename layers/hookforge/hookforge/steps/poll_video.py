@@ -75,10 +75,10 @@ def run(event: PollVideoInput, deps: Deps) -> VideoJob:
         return _next_provider(
             event, job, deps, reason=f"{job.provider}: queued (THROTTLED) for {now - throttled_since:.0f}s"
         )
-    return _keep_waiting(job, status, now, throttled_since)
+    return waiting_job(job, status, now, throttled_since)
 
 
-def _keep_waiting(job: VideoJob, status: VideoStatus, now: float, throttled_since: float | None) -> VideoJob:
+def waiting_job(job: VideoJob, status: VideoStatus, now: float, throttled_since: float | None) -> VideoJob:
     history = PollHistory(
         expected_seconds=job.expected_seconds,
         started_after=(job.started_after if job.started_after is not None else job.submitted_at) - job.submitted_at,
