@@ -262,3 +262,16 @@ def test_a_moderation_refusal_at_create_is_content_rejected(clock: Clock):
 
     with pytest.raises(ContentRejected, match="content moderation"):
         provider(handler).submit(request())
+
+
+def test_a_brief_naming_a_model_runway_does_not_offer_is_invalid():
+    from pydantic import ValidationError
+
+    from hookforge.models import Brief
+
+    # Given a brief asking Runway for a retired model / Then it fails validation listing the models
+    with pytest.raises(ValidationError, match="gen4_turbo, gen4.5"):
+        Brief.model_validate({"name": "x", "video": {"providers": ["runway"], "model": "gen3a_turbo"}})
+    # And the model is not applied to a later provider of the chain
+    ok = Brief.model_validate({"name": "x", "video": {"providers": ["kenburns", "runway"], "model": "kenburns-v1"}})
+    assert ok.video.providers == ["kenburns", "runway"]

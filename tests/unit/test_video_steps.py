@@ -343,3 +343,20 @@ def test_runway_at_its_daily_cap_falls_back_to_nova_reel_writing_into_the_bucket
     assert (record["video_provider"], record["video_seconds"], record["video_cost_usd"]) == ("nova-reel", 6, 0.48)
     assert "ProviderThrottled" in record["video_fallbacks"][0]
     assert h.sim.creates == 0
+
+
+def test_a_task_queued_too_long_is_cancelled_and_handed_to_the_next_provider(h: Harness):
+    # Given a Runway task stuck in THROTTLED for half an hour and kenburns next in the chain
+    h.sim.throttled_seconds = 1800
+    brief = h.brief(providers=["runway", "kenburns"])
+    job = h.submit(brief)
+    # When the loop runs
+    waits = []
+    while job.provider == "runway":
+        job = h.poll(job, brief)
+        waits.append(job.wait_seconds)
+    # Then the waits grew while throttled, the runway task was cancelled (not billed) and kenburns took over
+    assert waits[:3] == sorted(waits[:3])
+    assert h.sim.tasks[list(h.sim.tasks)[0]].cancelled
+    assert job.fallbacks[-1].startswith("runway: queued (THROTTLED)")
+    assert h.drive(job, brief).raw_key == run_key(RUN, "raw.mp4")

@@ -73,6 +73,20 @@ class VideoSpec(_Model):
     def _providers_known(cls, v: list[str]) -> list[str]:
         return [_known("video provider", p, VIDEO_GENERATORS) for p in v]
 
+    @model_validator(mode="after")
+    def _runway_accepts(self) -> VideoSpec:
+        """Runway's model, ratio and duration are checked here, so a bad brief fails before anything is made."""
+        if "runway" in self.providers:
+            from hookforge.errors import BriefInvalid
+            from hookforge.providers.runway import resolve
+
+            model = self.model if self.providers[0] == "runway" else None
+            try:
+                resolve(model, self.ratio, self.duration)
+            except BriefInvalid as e:
+                raise ValueError(str(e)) from e
+        return self
+
 
 class EffectsSpec(_Model):
     """How the clip is polished and reframed (step 5)."""

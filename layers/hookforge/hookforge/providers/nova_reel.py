@@ -113,7 +113,13 @@ class NovaReelVideo:
         since = datetime.now(UTC) - timedelta(days=1)
         kwargs: dict[str, Any] = {"submitTimeAfter": since, "maxResults": 100}
         while True:
-            page = self.bedrock.list_async_invokes(**kwargs)
+            try:
+                page = self.bedrock.list_async_invokes(**kwargs)
+            except ClientError as e:  # e.g. no bedrock:ListAsyncInvokes permission: report the conflict instead
+                logger.warning(
+                    "nova reel invocations could not be listed", extra={"error": e.response["Error"]["Code"]}
+                )
+                return None
             for summary in page.get("asyncInvokeSummaries", []):
                 if summary.get("clientRequestToken") == token:
                     return str(summary["invocationArn"])

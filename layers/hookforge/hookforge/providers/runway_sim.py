@@ -53,6 +53,8 @@ class SimulatedRunway:
     poll_errors: list[int] = field(default_factory=list)
     lost_creates: int = 0
     truncate_output: bool = False
+    #: False hides `progress` while RUNNING (how a provider without progress looks to the poller)
+    report_progress: bool = True
     api_key: str = "key_simulated"
     tasks: dict[str, SimTask] = field(default_factory=dict)
     log: list[tuple[str, str]] = field(default_factory=list)
@@ -148,7 +150,8 @@ class SimulatedRunway:
             return {**base, **estimated, "status": "THROTTLED"}
         if elapsed < self.task_seconds:
             progress = round((elapsed - start) / max(self.task_seconds - start, 1e-6), 2)
-            return {**base, **estimated, "status": "RUNNING", "progress": min(progress, 0.99)}
+            running = {**base, **estimated, "status": "RUNNING"}
+            return {**running, "progress": min(progress, 0.99)} if self.report_progress else running
         if task.outcome == "CANCELLED":
             return {**base, "status": "CANCELLED", "cost": {"credits": 0}}
         if task.outcome.startswith("FAILED"):
