@@ -134,3 +134,13 @@ def test_poll_maps_in_progress_completed_and_a_content_filter_failure(stubbed):
     assert done.status == "SUCCEEDED"
     assert done.output_key == "runs/run-n1/video/nova-reel-0/abc123xyz/output.mp4"
     assert (failed.status, failed.failure_code, failed.failure) == ("FAILED", "SAFETY.NOVA_REEL", blocked)
+
+
+def test_the_local_engine_refuses_nova_reel_with_a_clear_config_error():
+    from hookforge.errors import ConfigError
+
+    # Given the local stage with no Bedrock client injected
+    ctx = ProviderContext(settings=Settings(stage="local"), store=ArtifactStore(None, BUCKET))
+    # When submitting / Then the error says why and what to use instead (a chain falls back on it)
+    with pytest.raises(ConfigError, match="local engine"):
+        NovaReelVideo(ctx).submit(request())

@@ -233,11 +233,15 @@ def test_failed_task_reports_runways_reason_and_code(clock: Clock):
 
 
 def test_poll_5xx_is_retried_because_reads_are_safe(clock: Clock):
+    # Given Runway answering two polls with 503 and 502
     sim = SimulatedRunway(clock=clock, poll_errors=[503, 502])
-    runway = provider(sim.handle)
+    sleeps: list[float] = []
+    runway = provider(sim.handle, sleeps=sleeps)
     task = runway.submit(request())
+    # When polled / Then the third read answers, and no retry came sooner than Runway's 5 s polling floor
     assert runway.poll(task.task_id).status == "PENDING"
     assert sim.polls == 3
+    assert len(sleeps) == 2 and min(sleeps) >= 5
 
 
 def test_cancel_deletes_the_task_and_tolerates_an_unknown_one(clock: Clock):

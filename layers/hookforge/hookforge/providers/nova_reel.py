@@ -20,6 +20,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hookforge.errors import (
+    ConfigError,
     ContentRejected,
     ProviderAuthError,
     ProviderError,
@@ -68,6 +69,11 @@ class NovaReelVideo:
         return client
 
     def submit(self, request: VideoRequest) -> VideoTask:
+        if self.ctx.settings.is_local and "bedrock-runtime" not in self.ctx.clients:
+            raise ConfigError(
+                "nova-reel runs on Amazon Bedrock, which the local engine never reaches (it uses fake AWS "
+                "credentials); deploy the stack with `sam deploy`, or use runway or kenburns locally"
+            )
         if request.ratio != "16:9":
             logger.info("nova reel renders 16:9; the effects step reframes it", extra={"ratio": request.ratio})
         image = prepare_image(request.image, DIMENSION.replace("x", ":"))

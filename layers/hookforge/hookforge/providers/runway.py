@@ -36,6 +36,7 @@ from hookforge.errors import (
 )
 from hookforge.observability import logger
 from hookforge.providers.base import ProviderContext, VideoRequest, VideoStatus, VideoTask
+from hookforge.video_polling import MIN_WAIT
 
 API_SECRET_ENV = "RUNWAYML_API_SECRET"
 API_SECRET_NAME = "hookforge/runway"
@@ -231,7 +232,8 @@ class RunwayVideo:
         )
 
     def poll(self, task_id: str) -> VideoStatus:
-        task = self._call("poll", lambda: self.client.tasks.retrieve(task_id))
+        # a failed read is retried no sooner than a poll may be (Runway: at most one poll every 5 s)
+        task = self._call("poll", lambda: self.client.tasks.retrieve(task_id), floor=MIN_WAIT)
         status = str(task.status)
         cost = getattr(task, "cost", None) or getattr(task, "estimated_cost", None)
         credits = float(cost.credits) if cost is not None and getattr(cost, "credits", None) is not None else None
@@ -295,16 +297,16 @@ class RunwayVideo:
         logger.info("still uploaded to runway", extra={"bytes": len(jpeg)})
         return str(started["runwayUri"])
 
-    def _backoff(self, attempt: int, retry_after: str | None = None) -> float:
-        """Full-jitter exponential backoff; Runway's Retry-After wins when it is given (capped)."""
+    def _backoff(self, attempt: int, retry_after: str | None = None, *, floor: float = 0.0) -> float:
+        """Full-jitter exponential backoff above `floor`; Runway's Retry-After wins when it is given (capped)."""
         if retry_after:
             try:
-                return min(BACKOFF_CAP, max(0.0, float(retry_after)))
+                return min(BACKOFF_CAP, max(floor, float(retry_after)))
             except ValueError:
                 pass
-        return self.rng.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))
+        return floor + self.rng.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))
 
-    def _call(self, what: str, fn: Callable[[], T], *, creates: bool = False) -> T:
+    def _call(self, what: str, fn: Callable[[], T], *, creates: bool = False, floor: float = 0.0) -> T:
         """Run one SDK call with retries where they are safe; map SDK errors to named hookforge errors."""
         import runwayml
 
@@ -336,7 +338,7 @@ class RunwayVideo:
                     ) from e
                 last = e
             if attempt < ATTEMPTS - 1:
-                delay = self._backoff(attempt, retry_after)
+                delay = self._backoff(attempt, retry_after, floor=floor)
                 logger.warning(
                     "runway call retried",
                     extra={
