@@ -79,6 +79,7 @@ def run(event: PollVideoInput, deps: Deps) -> VideoJob:
 
 
 def waiting_job(job: VideoJob, status: VideoStatus, now: float, throttled_since: float | None) -> VideoJob:
+    """The job after an unfinished poll: its status, the next wait and what the poller must remember."""
     history = PollHistory(
         expected_seconds=job.expected_seconds,
         started_after=(job.started_after if job.started_after is not None else job.submitted_at) - job.submitted_at,
