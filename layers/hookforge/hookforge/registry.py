@@ -16,4 +16,6 @@ IMAGE_GENERATORS: dict[str, str] = {
 
 VIDEO_GENERATORS: dict[str, str] = {
     "kenburns": "hookforge.providers.kenburns:KenBurnsVideo",
+    "runway": "hookforge.providers.runway:RunwayVideo",
+    "nova-reel": "hookforge.providers.nova_reel:NovaReelVideo",
 }
