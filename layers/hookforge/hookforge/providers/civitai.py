@@ -8,6 +8,8 @@ query filters and ranks the prompts here. `CIVITAI_API_KEY` (or the secret `hook
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from hookforge.errors import ConfigError, ProviderError
@@ -31,7 +33,8 @@ class CivitaiSource:
         self,
         ctx: ProviderContext,
         *,
-        caller: HttpCaller | None = None,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
         period: str = "Week",
         sort: str = "Most Reactions",
         page_size: int = 100,
@@ -40,8 +43,8 @@ class CivitaiSource:
         self.period = period
         self.sort = sort
         self.page_size = page_size
-        self.caller = caller or HttpCaller(
-            ctx.http_client(), provider=self.name, policy=POLICY, key_hint="CIVITAI_API_KEY"
+        self.caller = HttpCaller(
+            ctx.http_client(), provider=self.name, policy=policy or POLICY, sleep=sleep, key_hint="CIVITAI_API_KEY"
         )
 
     def _headers(self) -> dict[str, str]:

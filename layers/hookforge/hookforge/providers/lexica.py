@@ -8,6 +8,8 @@ when they still fail the error propagates and FetchInspiration moves on to the n
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from hookforge.errors import ProviderError
@@ -26,9 +28,11 @@ class LexicaSource:
 
     name = "lexica"
 
-    def __init__(self, ctx: ProviderContext, *, caller: HttpCaller | None = None) -> None:
+    def __init__(
+        self, ctx: ProviderContext, *, policy: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self.ctx = ctx
-        self.caller = caller or HttpCaller(ctx.http_client(), provider=self.name, policy=POLICY)
+        self.caller = HttpCaller(ctx.http_client(), provider=self.name, policy=policy or POLICY, sleep=sleep)
 
     def search(self, query: str, *, limit: int) -> list[PromptIdea]:
         response = self.caller.request("GET", SEARCH_URL, params={"q": query})

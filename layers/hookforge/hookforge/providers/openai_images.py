@@ -10,6 +10,8 @@ become `ContentRejected`, which the state machine never retries.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -101,7 +103,8 @@ class OpenAIImages:
         self,
         ctx: ProviderContext,
         *,
-        caller: HttpCaller | None = None,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
         model: str | None = None,
         quality: str | None = None,
         max_bytes: int = MAX_IMAGE_BYTES,
@@ -110,8 +113,12 @@ class OpenAIImages:
         self.model = model or os.environ.get("OPENAI_IMAGE_MODEL") or None
         self.quality = quality or os.environ.get("OPENAI_IMAGE_QUALITY") or None
         self.max_bytes = max_bytes
-        self.caller = caller or HttpCaller(
-            ctx.http_client(), provider=self.name, policy=POLICY, key_hint="OPENAI_API_KEY / secret hookforge/openai"
+        self.caller = HttpCaller(
+            ctx.http_client(),
+            provider=self.name,
+            policy=policy or POLICY,
+            sleep=sleep,
+            key_hint="OPENAI_API_KEY / secret hookforge/openai",
         )
 
     def plan(self, request: ImageRequest) -> tuple[dict[str, object], float]:

@@ -12,6 +12,8 @@ Key: `STABILITY_API_KEY` locally, the secret `hookforge/stability` in AWS. Moder
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 
 import httpx
 
@@ -64,17 +66,19 @@ class StabilityImages:
         self,
         ctx: ProviderContext,
         *,
-        caller: HttpCaller | None = None,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
         model: str | None = None,
         max_bytes: int = MAX_IMAGE_BYTES,
     ) -> None:
         self.ctx = ctx
         self.model = model or os.environ.get("STABILITY_IMAGE_MODEL") or "core"
         self.max_bytes = max_bytes
-        self.caller = caller or HttpCaller(
+        self.caller = HttpCaller(
             ctx.http_client(),
             provider=self.name,
-            policy=POLICY,
+            policy=policy or POLICY,
+            sleep=sleep,
             key_hint="STABILITY_API_KEY / secret hookforge/stability",
         )
 

@@ -41,16 +41,18 @@ class WinnersSource:
         try:
             for _ in range(self.max_pages):
                 page = self.ctx.client("dynamodb").scan(**kwargs)
-                ideas.extend(idea for item in page.get("Items", []) if (idea := _idea(item, query)))
+                ideas.extend(idea for item in page.get("Items", []) if (idea := _idea(item)))
                 if "LastEvaluatedKey" not in page:
                     break
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         except (ClientError, BotoCoreError) as e:
             raise ProviderUnavailable(f"the metrics table {table!r} could not be read ({type(e).__name__})") from e
+        # hook rate decides; among equal rates the prompt closest to the query comes first
+        ideas.sort(key=lambda idea: -relevance(query, idea.text))
         return top(ideas, limit=limit)
 
 
-def _idea(item: dict[str, Any], query: str) -> PromptIdea | None:
+def _idea(item: dict[str, Any]) -> PromptIdea | None:
     prompt = item.get("prompt", {}).get("S", "").strip()
     if not prompt:
         return None
@@ -61,5 +63,5 @@ def _idea(item: dict[str, Any], query: str) -> PromptIdea | None:
         source="winners",
         url=f"hook:{hook_id}" if hook_id else None,
         model=item.get("image_provider", {}).get("S"),
-        score=round(rate + 0.1 * relevance(query, prompt), 4),
+        score=round(rate, 4),
     )
