@@ -27,8 +27,12 @@ class UploadedImages:
 
     name = "upload"
 
-    def __init__(self, ctx: ProviderContext) -> None:
+    def __init__(
+        self, ctx: ProviderContext, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_PIXELS
+    ) -> None:
         self.ctx = ctx
+        self.max_bytes = max_bytes
+        self.max_pixels = max_pixels
 
     def generate(self, request: ImageRequest) -> GeneratedImage:
         key = request.upload_key
@@ -40,9 +44,9 @@ class UploadedImages:
         if head is None:
             raise ImageInvalid(f"uploaded image {key!r} does not exist in the bucket")
         size = int(head.get("ContentLength", 0))
-        if size > MAX_UPLOAD_BYTES:
+        if size > self.max_bytes:
             raise ImageInvalid(
-                f"uploaded image {key!r} is {size / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.0f} MB"
+                f"uploaded image {key!r} is {size / 1e6:.1f} MB; the limit is {self.max_bytes / 1e6:.0f} MB"
             )
         data = self.ctx.store.get_bytes(key)
         try:
@@ -54,10 +58,12 @@ class UploadedImages:
             raise ImageInvalid(f"uploaded image {key!r} is a decompression bomb ({e})") from e
         except (UnidentifiedImageError, OSError, SyntaxError):
             width = height = 0  # check_image below names the decode problem
-        if width * height > MAX_PIXELS:
-            raise ImageInvalid(f"uploaded image {key!r} claims {width}x{height} pixels; the limit is {MAX_PIXELS:,}")
+        if width * height > self.max_pixels:
+            raise ImageInvalid(
+                f"uploaded image {key!r} claims {width}x{height} pixels; the limit is {self.max_pixels:,}"
+            )
         try:
-            check_image(data, max_bytes=MAX_UPLOAD_BYTES)
+            check_image(data, max_bytes=self.max_bytes)
         except ImageInvalid as e:
             raise ImageInvalid(f"uploaded image {key!r}: {e}") from e
         return GeneratedImage(data=normalise(data), mime="image/png", model="upload", seed=None)
