@@ -201,3 +201,17 @@ def test_generate_image_stores_placeholder_flagged_as_such(deps: Deps) -> None:
     result = generate_image.run(image_event("placeholder", index=0, size="320x320"), deps)
     assert result.candidate is not None and result.candidate.placeholder
     assert deps.store.head(result.candidate.key)["Metadata"]["placeholder"] == "true"  # type: ignore[index]
+
+
+def test_fetch_inspiration_skips_further_web_sources_when_time_budget_is_spent(deps: Deps, quick_lexica: None) -> None:
+    # Given lexica failing slowly enough to spend the chain's time budget
+    seen = use_http(deps, lambda r: httpx.Response(504))
+    ticks = iter([0.0, 0.0, fetch_inspiration.BUDGET_SECONDS + 1])
+    # When the chain goes on
+    prompts, failures = fetch_inspiration.gather(
+        deps, "coffee", ["lexica", "civitai"], count=2, clock=lambda: next(ticks)
+    )
+    # Then civitai is not asked, the catalog answers, and the skip is recorded
+    assert {r.url.host for r in seen} == {"lexica.art"}
+    assert [(f["source"], f["error"]) for f in failures] == [("lexica", "ProviderUnavailable"), ("civitai", "Skipped")]
+    assert prompts and {p.source for p in prompts} == {"catalog"}

@@ -19,7 +19,8 @@ from hookforge.providers.http import HttpCaller, RetryPolicy, parse_json
 from hookforge.providers.ranking import relevance, top
 
 IMAGES_URL = "https://civitai.com/api/v1/images"
-POLICY = RetryPolicy(attempts=3, base_delay=0.5, max_delay=4.0, timeout=15.0)
+#: worst case 3 x 10 s + 1.5 s of backoff, inside FetchInspiration's 60 s with the time budget
+POLICY = RetryPolicy(attempts=3, base_delay=0.5, max_delay=4.0, timeout=10.0)
 _SAFE_LEVELS = (None, "None", 0, 1)
 _REACTIONS = ("likeCount", "heartCount", "laughCount", "cryCount")
 

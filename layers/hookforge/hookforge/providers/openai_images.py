@@ -22,8 +22,8 @@ from hookforge.providers.http import HttpCaller, RetryPolicy, error_message, par
 from hookforge.providers.imaging import MAX_IMAGE_BYTES, b64decode, verified
 
 GENERATIONS_URL = "https://api.openai.com/v1/images/generations"
-#: image generation takes tens of seconds; the Lambda timeout (180 s) bounds the retries
-POLICY = RetryPolicy(attempts=2, base_delay=1.0, max_delay=8.0, timeout=120.0)
+#: generation takes tens of seconds; 2 x 80 s + backoff stays inside the 180 s Lambda timeout
+POLICY = RetryPolicy(attempts=2, base_delay=1.0, max_delay=8.0, timeout=80.0)
 CONTENT_CODES = frozenset({"content_policy_violation", "moderation_blocked"})
 
 

@@ -23,7 +23,8 @@ from hookforge.providers.http import HttpCaller, RetryPolicy, error_message, par
 from hookforge.providers.imaging import MAX_IMAGE_BYTES, b64decode, seed_for, verified
 
 BASE_URL = "https://api.stability.ai/v2beta/stable-image/generate"
-POLICY = RetryPolicy(attempts=2, base_delay=1.0, max_delay=8.0, timeout=90.0)
+#: 2 x 80 s + backoff stays inside the 180 s Lambda timeout
+POLICY = RetryPolicy(attempts=2, base_delay=1.0, max_delay=8.0, timeout=80.0)
 ASPECT_RATIOS = {
     "16:9": 16 / 9,
     "1:1": 1.0,

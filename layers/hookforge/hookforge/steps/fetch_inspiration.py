@@ -19,8 +19,9 @@ from hookforge.providers.ranking import dedupe
 from hookforge.steps.deps import Deps
 from hookforge.storage import run_key
 
-#: seconds the chain may spend before it stops asking further web sources (the Lambda timeout is 60 s)
-BUDGET_SECONDS = 40.0
+#: seconds after which the chain stops starting web sources: one more source (at most ~32 s with its retries)
+#: plus the catalog still ends inside the 60 s Lambda timeout
+BUDGET_SECONDS = 25.0
 LAST_RESORT = "catalog"
 
 
