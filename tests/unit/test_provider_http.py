@@ -90,11 +90,22 @@ def test_request_recovers_when_connection_error_is_transient() -> None:
 
 @pytest.mark.parametrize("status", [401, 403])
 def test_request_raises_auth_error_naming_the_key_without_retrying(status: int) -> None:
-    caller, sleeps = caller_for([httpx.Response(status, json={"error": {"message": "bad key"}})])
+    echoed = {"error": {"message": "Incorrect API key provided: sk-secr*****alue. Find your key at ..."}}
+    caller, sleeps = caller_for([httpx.Response(status, json=echoed)])
     with pytest.raises(ProviderAuthError, match="EXAMPLE_API_KEY") as info:
         caller.request("GET", URL, headers={"Authorization": "Bearer sk-secret-value"})
-    assert "sk-secret-value" not in str(info.value)
+    assert "sk-secr" not in str(info.value) and f"HTTP {status}" in str(info.value)
     assert sleeps == []
+
+
+def test_request_redacts_credentials_echoed_in_other_errors() -> None:
+    body = {"error": {"message": "key sk-proj-abcdef123456 is not allowed for Bearer abc.def.ghi here"}}
+    caller, _ = caller_for([httpx.Response(422, json=body)])
+    with pytest.raises(ProviderError) as info:
+        caller.request("GET", URL)
+    message = str(info.value)
+    assert "abcdef123456" not in message and "abc.def.ghi" not in message
+    assert message.count("[redacted]") == 2 and "is not allowed for" in message
 
 
 def test_request_raises_provider_error_with_message_when_status_is_other_4xx() -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,8 +60,20 @@ class RetryPolicy:
 Classifier = Callable[[httpx.Response], None]
 
 
+#: things that look like credentials in an error body (OpenAI echoes part of a wrong key in its 401)
+_CREDENTIAL = re.compile(r"(?i)\b(?:sk|pk|key|token)[-_][A-Za-z0-9_\-*.]{6,}|bearer\s+\S+")
+
+
+def redact(text: str) -> str:
+    return _CREDENTIAL.sub("[redacted]", text)
+
+
 def error_message(response: httpx.Response, *, limit: int = 300) -> str:
-    """The provider's own error text, from the usual JSON shapes, else the start of the body."""
+    """The provider's own error text (credentials redacted), from the usual JSON shapes, else the body."""
+    return redact(_error_text(response, limit=limit))
+
+
+def _error_text(response: httpx.Response, *, limit: int) -> str:
     try:
         body = response.json()
     except ValueError:
@@ -145,10 +158,9 @@ class HttpCaller:
                 if classify is not None and status != 429 and status not in TRANSIENT_STATUS:
                     classify(response)  # a sharper error first: e.g. Stability answers 403 for moderation
                 if status in (401, 403):
+                    # the body is left out on purpose: some providers echo part of the wrong key
                     hint = f"; check {self.key_hint}" if self.key_hint else ""
-                    raise ProviderAuthError(
-                        f"{self.provider} rejected the credentials (HTTP {status}: {error_message(response)}){hint}"
-                    )
+                    raise ProviderAuthError(f"{self.provider} rejected the credentials (HTTP {status}){hint}")
                 if status == 429:
                     retry_after = _retry_after(response)
                     last = ProviderThrottled(
