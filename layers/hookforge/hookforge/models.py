@@ -188,6 +188,12 @@ class StepError(BaseModel):
     error: str = Field(alias="Error")
     cause: str = Field(default="", alias="Cause")
 
+    @field_validator("cause", mode="before")
+    @classmethod
+    def _no_cause(cls, v: object) -> object:
+        # a task failure may carry no cause (moto's SendTaskFailure passes null); an empty one reads the same
+        return "" if v is None else v
+
     def message(self) -> str:
         """The human message inside a Lambda error cause (JSON with errorMessage), else the cause."""
         import json

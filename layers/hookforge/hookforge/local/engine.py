@@ -148,6 +148,12 @@ class LocalEngine:
         self._saved_env: dict[str, str | None] = {}
         self._known_etags: dict[str, str] = {}
         self._sync_lock = threading.RLock()
+        # sync coalescing: parallel Map iterations each ask for a sync; a mirror taken after a request
+        # covers it, so covered requests return at once instead of queueing behind the lock
+        self._sync_requested = 0
+        self._sync_covered = 0
+        self._sync_counter = threading.Lock()
+        self._sync_clients: tuple[Any, Any] | None = None
         self._log_stream: Any = None
         self.deps: Any = None
         self.state_machine_arn = ""
@@ -397,8 +403,20 @@ class LocalEngine:
         """Mirror the bucket (changed objects only) and every table to the home folder."""
         import boto3
 
+        with self._sync_counter:
+            self._sync_requested += 1
+            mine = self._sync_requested
         with self._sync_lock:
-            s3 = boto3.client("s3", region_name=REGION)
+            if self._sync_covered >= mine:
+                return  # a mirror that started after this request already holds its writes
+            with self._sync_counter:
+                covering = self._sync_requested
+            if self._sync_clients is None:  # built once: a client costs more than a small mirror
+                self._sync_clients = (
+                    boto3.client("s3", region_name=REGION),
+                    boto3.client("dynamodb", region_name=REGION),
+                )
+            s3, ddb = self._sync_clients
             bucket_dir = self.home / "bucket"
             current = self._etags(s3)
             for key, etag in current.items():
@@ -409,7 +427,6 @@ class LocalEngine:
             for key in set(self._known_etags) - set(current):
                 (bucket_dir / key).unlink(missing_ok=True)
             self._known_etags = current
-            ddb = boto3.client("dynamodb", region_name=REGION)
             tables_dir = self.home / "tables"
             tables_dir.mkdir(parents=True, exist_ok=True)
             for name in ddb.list_tables()["TableNames"]:
@@ -419,6 +436,7 @@ class LocalEngine:
                 tmp = tables_dir / f".{name}.json.tmp"
                 tmp.write_text(json.dumps(items), encoding="utf-8")
                 tmp.replace(tables_dir / f"{name}.json")
+            self._sync_covered = covering
 
     # ------------------------------------------------------------------ running
     def submit_brief(self, brief: Path | bytes, *, name: str | None = None) -> str:

@@ -51,6 +51,21 @@ class ProviderContext:
     clients: dict[str, Any] = field(default_factory=dict)
     #: how providers sleep between their own retries (tests inject a recorder instead of waiting)
     sleep: Callable[[float], None] = time.sleep
+    #: builds a boto3 client by service name when `clients` has none (the steps pass `Deps.client`)
+    client_factory: Callable[[str], Any] | None = None
+
+    def client(self, service: str) -> Any:
+        """The boto3 client for `service`: injected in `clients`, else built once and kept."""
+        existing = self.clients.get(service)
+        if existing is None:
+            if self.client_factory is not None:
+                existing = self.client_factory(service)
+            else:
+                import boto3
+
+                existing = boto3.client(service, region_name=self.settings.region)
+            self.clients[service] = existing
+        return existing
 
     def http_client(self, *, timeout: float = 30.0) -> httpx.Client:
         if self.http is None:
