@@ -72,7 +72,9 @@ def test_aws_run_emails_every_reviewer_with_the_sheet_inline() -> None:
         ses = deps.client("ses")
         ses.verify_email_identity(EmailAddress=deps.settings.sender_email)
         sent: list[dict[str, Any]] = []
-        ses.meta.events.register("before-call.ses.SendRawEmail", lambda params, **_: sent.append(params))
+        ses.meta.events.register(
+            "provide-client-params.ses.SendRawEmail", lambda params, **_: sent.append(dict(params))
+        )
         event = selection_input(deps, reviewers=["ana@example.com", "bo@example.com"])
         # When selection is requested in AWS
         request = request_selection.run(event, deps)
@@ -87,7 +89,7 @@ def test_aws_run_emails_every_reviewer_with_the_sheet_inline() -> None:
     html_part = message.get_body(preferencelist=("html",)).get_content()
     images = [p for p in message.walk() if p.get_content_type() == "image/jpeg"]
     assert request.link in text and len(images) == 1
-    cid = images[0]["Content-ID"].strip("<>")
+    cid = str(images[0]["Content-ID"]).strip().strip("<>")
     assert f'src="cid:{cid}"' in html_part and html_part.count(">Pick #") == 3
     assert images[0].get_content_disposition() == "inline"
     raw = sent[0]["RawMessage"]["Data"].decode("latin-1")

@@ -40,7 +40,12 @@ class SelectionEmail:
         message.add_alternative(self.html, subtype="html")
         html_part = message.get_payload()[1]
         html_part.add_related(
-            contact_sheet, maintype="image", subtype="jpeg", cid=f"<{self.sheet_cid}>", filename="contact-sheet.jpg"
+            contact_sheet,
+            maintype="image",
+            subtype="jpeg",
+            cid=f"<{self.sheet_cid}>",
+            filename="contact-sheet.jpg",
+            disposition="inline",
         )
         return message
 
