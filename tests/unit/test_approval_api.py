@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from approval_env import KEY, NOW, TOKEN, approval_env, captured_logs, stored_approval
 from botocore.stub import Stubber
 
 from functions.approval_api.app import lambda_handler
@@ -17,6 +16,7 @@ from hookforge.approval.records import ApprovalRecord
 from hookforge.local.approval_server import LocalLambdaContext, proxy_event
 from hookforge.models import Selection
 from hookforge.steps.deps import Deps
+from tests.unit.approval_env import KEY, NOW, TOKEN, approval_env, captured_logs, stored_approval
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from approval_env import KEY, NOW, TOKEN, approval_env, candidates, captured_logs
 from PIL import Image
 
 from hookforge.approval.email import build_email
@@ -18,6 +17,7 @@ from hookforge.errors import NoCandidates
 from hookforge.models import Brief, GeneratedCandidate, RequestSelectionInput, StepError
 from hookforge.steps import request_selection
 from hookforge.steps.deps import Deps
+from tests.unit.approval_env import KEY, NOW, TOKEN, approval_env, candidates, captured_logs
 
 
 def selection_input(deps: Deps, *, reviewers: list[str] | None = None, count: int = 3, **extra: Any):
