@@ -135,7 +135,13 @@ def test_local_key_is_generated_once_and_private(tmp_path) -> None:
     second = local_key(tmp_path)
     # Then it was generated once, is long, and only the owner can read it
     assert first == second and len(first) >= 32
-    assert stat.S_IMODE(os.stat(tmp_path / "approval-signing.key").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "approval-secret").st_mode) == 0o600
+
+
+def test_signing_key_is_read_from_the_engine_key_file(tmp_path) -> None:
+    (tmp_path / "key").write_text("file-key-0123456789abcdef\n")
+    environ = {"HOOKFORGE_APPROVAL_SECRET_FILE": str(tmp_path / "key")}
+    assert signing_key(Settings(stage="local"), environ=environ) == b"file-key-0123456789abcdef"
 
 
 def test_signing_key_is_read_from_secrets_manager_in_aws(monkeypatch) -> None:

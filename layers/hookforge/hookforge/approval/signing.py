@@ -5,8 +5,9 @@ approval nor extended. The page's forms carry a *form token* `<issued>.<nonce>.<
 that only the server can mint; a POST without a valid one is refused. Single use comes from the
 conditional write that marks the approval decided (records.py), which also stores the nonce's hash.
 
-The key comes from `HOOKFORGE_APPROVAL_SECRET`, else (local engine) a key generated once under the
-engine's home, else Secrets Manager (`settings.approval_secret_name`, cached by Powertools).
+The key comes from `HOOKFORGE_APPROVAL_SECRET`, else the file named by `HOOKFORGE_APPROVAL_SECRET_FILE`,
+else (local engine) a key generated once under the engine's home, else Secrets Manager
+(`settings.approval_secret_name`, cached by Powertools).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from hookforge.config import Settings
 from hookforge.errors import ConfigError, HookforgeError
 
 SECRET_ENV = "HOOKFORGE_APPROVAL_SECRET"
+#: the local engine points this at the key file it keeps under its home
+SECRET_FILE_ENV = "HOOKFORGE_APPROVAL_SECRET_FILE"
 HOME_ENV = "HOOKFORGE_HOME"
-KEY_FILE = "approval-signing.key"
+KEY_FILE = "approval-secret"
 #: a form token is valid this long after the page was rendered (and never past the approval's expiry)
 FORM_TOKEN_TTL = 24 * 3600
 
@@ -117,6 +120,8 @@ def signing_key(settings: Settings, *, environ: dict[str, str] | None = None) ->
     env = os.environ if environ is None else environ
     if env.get(SECRET_ENV):
         return env[SECRET_ENV].encode()
+    if env.get(SECRET_FILE_ENV):
+        return Path(env[SECRET_FILE_ENV]).read_text().strip().encode()
     if settings.is_local:
         return local_key(Path(env.get(HOME_ENV) or ".hookforge"))
     try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
 import sys
 import threading
 import uuid
@@ -23,7 +22,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from hookforge.approval.api import LOCAL_MEDIA_PREFIX
 from hookforge.approval.records import ApprovalRecord, Decision
-from hookforge.approval.signing import HOME_ENV
 from hookforge.observability import logger
 from hookforge.steps.deps import Deps
 
@@ -89,16 +87,13 @@ class ApprovalServer:
     here) and makes `deps` the handlers' process-wide Deps.
     """
 
-    def __init__(
-        self, deps: Deps | None = None, *, host: str = "127.0.0.1", port: int = 0, home: Path | None = None
-    ) -> None:
-        if home is not None:
-            os.environ.setdefault(HOME_ENV, str(home))
+    def __init__(self, deps: Deps | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.deps = deps or Deps.current()
         self.host = host
         self.port = port
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._previous_base_url = self.deps.settings.approval_base_url
 
     @property
     def base_url(self) -> str:
@@ -112,7 +107,6 @@ class ApprovalServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="approval-server", daemon=True)
         self._thread.start()
         # RequestSelection signs links against this base URL; the handlers reach the same Deps
-        os.environ["APPROVAL_BASE_URL"] = self.base_url
         self.deps.settings.approval_base_url = self.base_url
         Deps._current = self.deps
         logger.info("approval server listening", extra={"base_url": self.base_url})
@@ -126,6 +120,7 @@ class ApprovalServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        self.deps.settings.approval_base_url = self._previous_base_url
 
     def __enter__(self) -> ApprovalServer:
         return self.start()

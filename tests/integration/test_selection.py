@@ -1,0 +1,110 @@
+"""Human selection on the local engine: the web page decides, regenerate loops back, the deadline ends the run."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from hookforge.local.approval_server import ApprovalServer
+from tests.conftest import tiny_brief
+
+
+def reviewer(actions: list[dict[str, str]], errors: list[BaseException]) -> Callable[[str], None]:
+    """An announce callback that, for each link shown, opens the page and posts the next action (in a thread)."""
+    queue = list(actions)
+
+    def act(link: str) -> None:
+        try:
+            with httpx.Client(timeout=10) as http:
+                page = http.get(link)
+                assert page.status_code == 200, page.text
+                images = re.findall(r'<img src="([^"]+)"', page.text)
+                assert images and all(http.get(url.replace("&amp;", "&")).status_code == 200 for url in images)
+                token = re.search(r'name="form_token" value="([^"]+)"', page.text)
+                assert token is not None
+                answer = http.post(link, data={"form_token": token.group(1), **queue.pop(0)})
+                assert answer.status_code == 200, answer.text
+        except BaseException as e:  # noqa: BLE001 - surfaced by the test after the run
+            errors.append(e)
+
+    def announce(line: str) -> None:
+        link = line.rsplit(" ", 1)[-1]
+        threading.Thread(target=act, args=(link,), daemon=True).start()
+
+    return announce
+
+
+def run_with_web_reviewer(engine: Any, brief_path: Any, actions: list[dict[str, str]]) -> tuple[Any, list[str]]:
+    errors: list[BaseException] = []
+    with ApprovalServer(engine.deps) as server:
+        result = engine.run(brief_path, chooser=server.chooser(announce=reviewer(actions, errors)))
+    assert not errors, errors
+    return result, engine.states_entered(result.execution_arn)
+
+
+def test_web_pick_with_edited_motion_prompt_finishes_the_run(engine, write_brief) -> None:  # type: ignore[no-untyped-def]
+    # Given a run waiting on the local approval page
+    brief = write_brief(tiny_brief())
+    # When the reviewer opens the link, edits the motion prompt and picks #2
+    result, states = run_with_web_reviewer(
+        engine, brief, [{"decision": "pick-2", "motion_prompt": "slow dolly-out over neon puddles"}]
+    )
+    # Then the run finishes with candidate #2 and that motion prompt
+    assert result.succeeded, (result.error, result.message)
+    selection = result.output["selection"]
+    assert selection["candidate"]["index"] == 1
+    assert selection["motion_prompt"] == "slow dolly-out over neon puddles"
+    assert selection["decided_by"] == "approval page"
+    assert "RequestSelection" in states and "MayWeRegenerate" not in states
+    # And the email is in the run folder, and no task token reached a log line or the email
+    email_html = (result.run_dir / "email.html").read_text()
+    assert email_html.count(">Pick #") == 2
+    assert (result.run_dir / "selection" / "round-0" / "contact-sheet.jpg").exists()
+    tokens = [
+        e["taskScheduledEventDetails"]["parameters"]
+        for e in engine.deps.client("stepfunctions").get_execution_history(executionArn=result.execution_arn)["events"]
+        if "taskScheduledEventDetails" in e and "waitForTaskToken" in e["taskScheduledEventDetails"]["resource"]
+    ]
+    token = re.search(r'"task_token":\s*"([^"]+)"', tokens[0])
+    assert token is not None and len(token.group(1)) > 8
+    logs = (engine.home / "logs" / "hookforge.jsonl").read_text()
+    assert "approval decided" in logs
+    assert token.group(1) not in logs and token.group(1) not in email_html
+
+
+def test_regenerate_then_pick_loops_back_with_the_feedback(engine, write_brief) -> None:  # type: ignore[no-untyped-def]
+    # Given a brief allowing one regeneration round
+    brief = write_brief(tiny_brief(selection={"max_rounds": 1}))
+    # When the reviewer asks for new candidates with feedback, then picks #1 of the new round
+    result, states = run_with_web_reviewer(
+        engine,
+        brief,
+        [{"decision": "regenerate", "feedback": "warmer light, no people"}, {"decision": "pick-1"}],
+    )
+    # Then the state machine looped back once and finished with a round-2 candidate made with the feedback
+    assert result.succeeded, (result.error, result.message)
+    assert states.count("RequestSelection") == 2 and states.count("StartNextRound") == 1
+    candidate = result.output["selection"]["candidate"]
+    assert "warmer light, no people" in candidate["prompt"]
+    assert (result.run_dir / "selection" / "round-1" / "contact-sheet.jpg").exists()
+    assert "warmer light, no people" in (result.run_dir / "email.html").read_text()
+
+
+def test_selection_deadline_ends_the_run_as_selection_timed_out(engine, write_brief) -> None:  # type: ignore[no-untyped-def]
+    # Given a brief whose selection deadline is one second
+    brief = write_brief(tiny_brief(selection={"timeout_hours": 1 / 3600}))
+    # When nobody decides (the web chooser only shows the link)
+    shown: list[str] = []
+    with ApprovalServer(engine.deps) as server:
+        result = engine.run(brief, chooser=server.chooser(announce=shown.append))
+        # Then the run fails as SelectionTimedOut at RequestSelection, with a readable message
+        assert result.status == "FAILED"
+        assert result.error == "SelectionTimedOut" and result.failed_state == "RequestSelection"
+        assert "deadline" in (result.message or "")
+        # And the link, opened afterwards, answers 410 Gone instead of deciding
+        late = httpx.get(shown[0].rsplit(" ", 1)[-1], timeout=10)
+    assert late.status_code == 410
