@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from hookforge.approval.email import build_email
+from hookforge.approval.notify import notify_selection_timed_out
 from hookforge.approval.page import render_approval_page
 from hookforge.errors import NoCandidates
 from hookforge.models import Brief, GeneratedCandidate, RequestSelectionInput, StepError
@@ -126,3 +127,25 @@ def test_untrusted_text_is_escaped_in_page_and_email() -> None:
     for html in (page, mail):
         assert "<script>" not in html and "</textarea><img" not in html and "onerror=alert(1)>" not in html
     assert '"onload="' not in page and 'action="?a=1&amp;b=2"' in page
+
+
+def test_selection_timeout_notifies_owner_and_reviewers_in_aws() -> None:
+    with approval_env(stage="aws") as deps:
+        # Given a stored brief with an owner and reviewers
+        brief = Brief(
+            name="summer-sneakers",
+            owner="owner@example.com",
+            selection={"reviewers": ["ana@example.com", "owner@example.com"]},
+        )
+        deps.store.put_json("runs/run-1/brief.json", brief.model_dump(mode="json"))
+        ses = deps.client("ses")
+        ses.verify_email_identity(EmailAddress=deps.settings.sender_email)
+        sent: list[dict[str, Any]] = []
+        ses.meta.events.register("provide-client-params.ses.SendEmail", lambda params, **_: sent.append(dict(params)))
+        # When the selection deadline passes
+        recipients = notify_selection_timed_out(deps, "run-1")
+        notice = deps.store.get_bytes("runs/run-1/notification.html").decode()
+    # Then each person is emailed once and the notice is stored with the run
+    assert recipients == ["owner@example.com", "ana@example.com"]
+    assert sent[0]["Destination"]["ToAddresses"] == recipients
+    assert "SelectionTimedOut" in notice and "summer-sneakers" in notice

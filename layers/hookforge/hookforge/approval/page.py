@@ -62,14 +62,16 @@ def _utc(ts: int) -> str:
 def render_approval_page(record: ApprovalRecord, *, image_urls: list[str], action_url: str, form_token: str) -> str:
     """The page a reviewer sees: large candidates, the prompt, the motion prompt to edit, three decisions."""
     figures = []
+    prompts_differ = len({c.prompt for c in record.candidates}) > 1
     for number, (candidate, url) in enumerate(zip(record.candidates, image_urls, strict=True), start=1):
         label = "placeholder still" if candidate.placeholder else candidate.provider
+        own_prompt = f'<p class="meta" style="padding:0 12px">{_e(candidate.prompt)}</p>' if prompts_differ else ""
         figures.append(
             f'<figure id="candidate-{number}"><img src="{_e(url)}" alt="Candidate {number}" '
             f'width="{candidate.width}" height="{candidate.height}" data-candidate="{number}">'
             f"<figcaption><span>#{number} · {_e(label)} · {candidate.width}×{candidate.height}</span>"
             f'<button class="pick" type="submit" name="decision" value="pick-{number}">'
-            f"Pick #{number}</button></figcaption></figure>"
+            f"Pick #{number}</button></figcaption>{own_prompt}</figure>"
         )
     rounds_left = record.max_rounds - record.round
     if rounds_left > 0:
@@ -84,11 +86,15 @@ def render_approval_page(record: ApprovalRecord, *, image_urls: list[str], actio
         if record.feedback
         else ""
     )
+    # one prompt for all candidates is shown once; different prompts are shown under each candidate
+    shared_prompt = (
+        "" if prompts_differ else f'<p class="prompt"><strong>Image prompt:</strong> {_e(record.prompt)}</p>'
+    )
     body = (
         f"<h1>Pick the hook for {_e(record.brief_name or record.run_id)}</h1>"
         f'<p class="meta">Run {_e(record.run_id)} · round {record.round + 1} of at most {record.max_rounds + 1}'
         f" · open until {_utc(record.expires_at)}</p>"
-        f'<p class="prompt"><strong>Image prompt:</strong> {_e(record.prompt)}</p>{feedback}'
+        f"{shared_prompt}{feedback}"
         f'<form method="post" action="{_e(action_url)}">'
         f'<input type="hidden" name="form_token" value="{_e(form_token)}">'
         f'<label for="motion_prompt">Motion prompt (sent to image-to-video with your pick)</label>'
