@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from hookforge.local.approval_server import ApprovalServer
 from tests.conftest import tiny_brief
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def reviewer(actions: list[dict[str, str]], errors: list[BaseException]) -> Callable[[str], None]:
@@ -109,3 +115,32 @@ def test_selection_deadline_ends_the_run_as_selection_timed_out(engine, write_br
         # And the link, opened afterwards, answers 410 Gone instead of deciding
         late = httpx.get(shown[0].rsplit(" ", 1)[-1], timeout=10)
     assert late.status_code == 410
+
+
+def test_cli_run_without_pick_waits_for_the_web_decision(tmp_path, write_brief) -> None:  # type: ignore[no-untyped-def]
+    # Given `hookforge run BRIEF` without --pick, as a user types it
+    brief = write_brief(tiny_brief())
+    command = [sys.executable, "-m", "hookforge.cli", "run", str(brief), "--home", str(tmp_path / "home")]
+    command += ["--out", str(tmp_path / "out")]
+    env = {**os.environ, "HOOKFORGE_PROJECT_ROOT": str(ROOT), "COLUMNS": "80"}
+    with subprocess.Popen(
+        command, cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stderr is not None and proc.stdout is not None
+        # When the printed link (one line, however narrow the terminal) is opened and #1 is picked
+        link = ""
+        for line in proc.stderr:
+            found = re.search(r"(http://127\.0\.0\.1:\d+/approvals/\S+)", line)
+            if found:
+                link = found.group(1)
+                break
+        assert link, "the CLI printed the approval link"
+        with httpx.Client(timeout=10) as http:
+            page = http.get(link)
+            token = re.search(r'name="form_token" value="([^"]+)"', page.text)
+            assert token is not None
+            assert http.post(link, data={"form_token": token.group(1), "decision": "pick-1"}).status_code == 200
+        out, _ = proc.communicate(timeout=300)
+    # Then the run finishes and prints the hook's path last
+    assert proc.returncode == 0
+    assert out.strip().splitlines()[-1].endswith(".mp4")

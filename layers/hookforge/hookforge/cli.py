@@ -64,7 +64,8 @@ def _run(
             server = stack.enter_context(ApprovalServer(engine.deps))
             chooser = server.chooser(
                 open_browser=open_browser,
-                announce=lambda line: console.print(f"\n[bold]{line}[/bold]\n  open it in a browser to decide"),
+                # soft_wrap: the link must stay on one line to be copied or clicked
+                announce=lambda line: console.print(f"\n{line}\n  open it in a browser to decide", soft_wrap=True),
             )
         with console.status("Starting the state machine...") as status:
 
