@@ -38,7 +38,8 @@ class SelectionEmail:
         message["Date"] = formatdate(usegmt=True)
         message.set_content(self.text)
         message.add_alternative(self.html, subtype="html")
-        html_part = message.get_payload()[1]
+        html_part = message.get_body(preferencelist=("html",))
+        assert html_part is not None  # added just above
         html_part.add_related(
             contact_sheet,
             maintype="image",

@@ -22,14 +22,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from hookforge.approval.api import LOCAL_MEDIA_PREFIX
 from hookforge.approval.records import ApprovalRecord, Decision
+from hookforge.local.engine import Chooser, LocalEngine
 from hookforge.observability import logger
 from hookforge.steps.deps import Deps
 
 #: keys the media route may serve (candidate stills, uploads, contact sheets, thumbnails)
 _MEDIA_PREFIXES = ("runs/", "uploads/")
 _MAX_BODY = 64 * 1024
-
-Chooser = Callable[[Any, ApprovalRecord], Decision | None]
 
 
 @dataclass
@@ -136,7 +135,7 @@ class ApprovalServer:
         say = announce or (lambda line: sys.stderr.write(line + "\n"))
         announced: set[str] = set()
 
-        def choose(_engine: Any, record: ApprovalRecord) -> Decision | None:
+        def choose(engine: LocalEngine, record: ApprovalRecord) -> Decision | None:
             if record.approval_id not in announced:
                 announced.add(record.approval_id)
                 link = self.link_for(record)
@@ -177,7 +176,7 @@ def _approval_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
             raise
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-    return module.lambda_handler  # type: ignore[no-any-return]
+    return module.lambda_handler
 
 
 def _handler_for(server: ApprovalServer) -> type[BaseHTTPRequestHandler]:
