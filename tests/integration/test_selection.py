@@ -144,3 +144,12 @@ def test_cli_run_without_pick_waits_for_the_web_decision(tmp_path, write_brief) 
     # Then the run finishes and prints the hook's path last
     assert proc.returncode == 0
     assert out.strip().splitlines()[-1].endswith(".mp4")
+
+
+def test_reject_on_the_page_ends_the_run_as_rejected(engine, write_brief) -> None:  # type: ignore[no-untyped-def]
+    result, states = run_with_web_reviewer(
+        engine, write_brief(tiny_brief()), [{"decision": "reject", "feedback": "off-brand colours"}]
+    )
+    assert result.status == "FAILED" and result.error == "Rejected"
+    assert result.failed_state == "RequestSelection" and "off-brand colours" in (result.message or "")
+    assert "SubmitVideo" not in states
