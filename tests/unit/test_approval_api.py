@@ -270,3 +270,23 @@ def test_no_task_token_or_secret_in_pages_or_logs(deps: Deps, sfn: Stubber) -> N
     for text in [*bodies, logs]:
         assert TOKEN not in text and KEY.decode() not in text
     assert signature not in logs
+
+
+def test_approval_reopens_when_step_functions_cannot_be_reached(deps: Deps, sfn: Stubber) -> None:
+    # Given Step Functions failing transiently when the pick is sent
+    record = stored_approval(deps)
+    page = call("GET", link_path(deps, record))["body"]
+    sfn.add_client_error("send_task_success", service_error_code="ServiceUnavailable", http_status_code=503)
+    # When the reviewer picks
+    answer = call("POST", link_path(deps, record), {"form_token": form_token(page), "decision": "pick-1"})
+    # Then a readable 500, and the approval is open again so the reviewer can retry
+    assert answer["statusCode"] == 500 and "Traceback" not in answer["body"]
+    assert not is_decided(deps, record.approval_id)
+
+
+def test_answer_after_the_run_stopped_waiting_is_gone(deps: Deps, sfn: Stubber) -> None:
+    record = stored_approval(deps)
+    page = call("GET", link_path(deps, record))["body"]
+    sfn.add_client_error("send_task_success", service_error_code="TaskTimedOut", http_status_code=400)
+    answer = call("POST", link_path(deps, record), {"form_token": form_token(page), "decision": "pick-1"})
+    assert answer["statusCode"] == 410

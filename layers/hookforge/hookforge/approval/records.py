@@ -122,6 +122,15 @@ class ApprovalStore:
                 raise ApprovalAlreadyDecided("this selection was already decided") from None
             raise ApprovalExpired("this selection link has expired") from None
 
+    def reopen(self, approval_id: str, *, now: int) -> None:
+        """Undo `mark_decided` of this very decision (same decided_at) when the task could not be answered."""
+        self.table.update_item(
+            Key={"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"},
+            UpdateExpression="SET decided = :f REMOVE decision, decided_at, decided_nonce_hash",
+            ConditionExpression="decided = :t AND decided_at = :now",
+            ExpressionAttributeValues={":t": True, ":f": False, ":now": now},
+        )
+
 
 def new_approval_id() -> str:
     return secrets.token_urlsafe(12)
@@ -154,6 +163,8 @@ def decide(
     except ClientError as e:
         if e.response["Error"]["Code"] in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
             raise ApprovalExpired("the run stopped waiting for this selection (it timed out or was stopped)") from None
+        # the task was not answered: reopen the approval so the reviewer can simply try again
+        store.reopen(approval_id, now=now)
         raise
     return record
 
