@@ -80,6 +80,8 @@ def test_web_pick_with_edited_motion_prompt_finishes_the_run(engine, write_brief
     logs = (engine.home / "logs" / "hookforge.jsonl").read_text()
     assert "approval decided" in logs
     assert token.group(1) not in logs and token.group(1) not in email_html
+    signing_key = (engine.home / "approval-secret").read_text().strip()
+    assert signing_key not in logs and signing_key not in email_html
 
 
 def test_regenerate_then_pick_loops_back_with_the_feedback(engine, write_brief) -> None:  # type: ignore[no-untyped-def]
