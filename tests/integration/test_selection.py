@@ -113,7 +113,7 @@ def test_selection_deadline_ends_the_run_as_selection_timed_out(engine, write_br
         assert result.status == "FAILED"
         assert result.error == "SelectionTimedOut" and result.failed_state == "RequestSelection"
         assert "deadline" in (result.message or "")
-        assert "SelectionTimedOut" in (result.run_dir / "notification.html").read_text()
+        assert "SelectionTimedOut" in (result.run_dir / "selection-timeout.html").read_text()
         # And the link, opened afterwards, answers 410 Gone instead of deciding
         late = httpx.get(shown[0].rsplit(" ", 1)[-1], timeout=10)
     assert late.status_code == 410

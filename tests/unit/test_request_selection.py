@@ -129,13 +129,13 @@ def test_untrusted_text_is_escaped_in_page_and_email() -> None:
     assert '"onload="' not in page and 'action="?a=1&amp;b=2"' in page
 
 
-def test_selection_timeout_notifies_owner_and_reviewers_in_aws() -> None:
+def test_selection_timeout_notifies_the_reviewers_in_aws() -> None:
     with approval_env(stage="aws") as deps:
         # Given a stored brief with an owner and reviewers
         brief = Brief(
             name="summer-sneakers",
             owner="owner@example.com",
-            selection={"reviewers": ["ana@example.com", "owner@example.com"]},
+            selection={"reviewers": ["ana@example.com", "owner@example.com", "ana@example.com"]},
         )
         deps.store.put_json("runs/run-1/brief.json", brief.model_dump(mode="json"))
         ses = deps.client("ses")
@@ -144,8 +144,8 @@ def test_selection_timeout_notifies_owner_and_reviewers_in_aws() -> None:
         ses.meta.events.register("provide-client-params.ses.SendEmail", lambda params, **_: sent.append(dict(params)))
         # When the selection deadline passes
         recipients = notify_selection_timed_out(deps, "run-1")
-        notice = deps.store.get_bytes("runs/run-1/notification.html").decode()
-    # Then each person is emailed once and the notice is stored with the run
-    assert recipients == ["owner@example.com", "ana@example.com"]
+        notice = deps.store.get_bytes("runs/run-1/selection-timeout.html").decode()
+    # Then each reviewer is emailed once (the owner gets RecordFailure's notice) and the notice is stored
+    assert recipients == ["ana@example.com"]
     assert sent[0]["Destination"]["ToAddresses"] == recipients
     assert "SelectionTimedOut" in notice and "summer-sneakers" in notice
