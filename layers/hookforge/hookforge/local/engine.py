@@ -193,6 +193,7 @@ class LocalEngine:
         global _ACTIVE
         try:
             if self._mock is not None and self.deps is not None:
+                self._stop_running_executions()
                 self.sync()
         finally:
             for owner, name, original in reversed(self._patches):
@@ -213,6 +214,15 @@ class LocalEngine:
                 else:
                     os.environ[key] = value
             _ACTIVE = None
+
+    def _stop_running_executions(self) -> None:
+        """Executions still waiting (e.g. for a pick) end with the engine instead of running on in threads."""
+        sfn = self.deps.client("stepfunctions")
+        for page in sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=self.state_machine_arn, statusFilter="RUNNING"
+        ):
+            for execution in page["executions"]:
+                sfn.stop_execution(executionArn=execution["executionArn"], cause="the local engine stopped")
 
     def _set_env(self) -> None:
         secret_file = self.home / "approval-secret"
@@ -320,6 +330,8 @@ class LocalEngine:
             type="STANDARD",
             roleArn=f"arn:aws:iam::{ACCOUNT}:role/hookforge-local",
         )["stateMachineArn"]
+        self._saved_env.setdefault("STATE_MACHINE_ARN", os.environ.get("STATE_MACHINE_ARN"))
+        os.environ["STATE_MACHINE_ARN"] = self.state_machine_arn
 
     @staticmethod
     def function_arn(logical_id: str) -> str:
@@ -486,6 +498,37 @@ class LocalEngine:
         key = self.submit_brief(brief)
         run_id, arn = self.start(key, run_id=run_id)
         return self.wait(run_id, arn, chooser=chooser, on_state=on_state)
+
+    def upload(self, key: str, data: bytes) -> dict[str, Any]:
+        """Put an object into the bucket and deliver its EventBridge `Object Created` event to StartRun."""
+        self.deps.store.put_bytes(key, data)
+        return self.deliver(key)
+
+    def deliver(self, key: str) -> dict[str, Any]:
+        """(Re)deliver the `Object Created` event of an existing object, as EventBridge may do more than once."""
+        head = self.deps.store.head(key) or {}
+        event = {
+            "version": "0",
+            "source": "aws.s3",
+            "detail-type": "Object Created",
+            "account": ACCOUNT,
+            "region": REGION,
+            "detail": {
+                "bucket": {"name": BUCKET},
+                "object": {
+                    "key": key,
+                    "size": head.get("ContentLength", 0),
+                    "etag": head.get("ETag", "").strip('"'),
+                    "version-id": head.get("VersionId"),
+                },
+                "reason": "PutObject",
+            },
+        }
+        payload, failed = self.invoke("hookforge-StartRunFunction", json.dumps(event))
+        result: dict[str, Any] = json.loads(payload)
+        if failed:
+            raise HookforgeError(f"StartRun failed: {result.get('errorType')}: {result.get('errorMessage')}")
+        return result
 
     def export(self, result: RunResult, out_dir: Path) -> Path:
         """Copy the run's folder (hooks, poster, preview, candidates, records) to <out>/<run_id>/."""
