@@ -283,6 +283,8 @@ class RequestSelectionInput(_Model):
     brief: Brief
     generated: list[GeneratedCandidate]
     round: int = 0
+    #: the reviewer feedback these candidates were generated with ("" in round 0)
+    feedback: str = ""
     task_token: str = Field(repr=False)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 
 from hookforge.approval.records import ApprovalStore
+from hookforge.approval.signing import Signer, signing_key
 from hookforge.config import Settings, settings
 from hookforge.providers.base import ProviderContext
 from hookforge.runs import RunsRepo
@@ -48,6 +49,11 @@ class Deps:
     @cached_property
     def approvals(self) -> ApprovalStore:
         return ApprovalStore(self.resource("dynamodb"), self.settings.runs_table)
+
+    @cached_property
+    def signer(self) -> Signer:
+        """Signs approval links and form tokens (key from env, the local home, or Secrets Manager)."""
+        return Signer(signing_key(self.settings))
 
     @cached_property
     def provider_ctx(self) -> ProviderContext:
