@@ -1,14 +1,31 @@
-"""Render a clip into ad-ready hooks: one ffmpeg invocation, one decode, every aspect via `split`."""
+"""Render a clip into ad-ready hooks: one ffmpeg invocation, one decode, every aspect via `split`.
+
+The graph is built with ffmpeg-python (argument lists, never a shell string). Shared work — speed ramp,
+transition, zoom and shake, grade, vignette, grain, fades — runs once on the source picture; `split`
+then feeds one branch per aspect (reframe, captions, hook text, libx264) plus the poster and preview.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import ffmpeg
 
-from hookforge.errors import EffectsFailed
+from hookforge.effects.presets import resolve_look
+from hookforge.effects.specs import CaptionsSpec, Look, ReframeSpec, ShakeSpec, SpeedRampSpec, TransitionSpec, ZoomSpec
+from hookforge.effects.text import (
+    alpha_expr,
+    captions_ass,
+    clean_text,
+    layout_text,
+    write_text_file,
+)
+from hookforge.errors import EffectsFailed, EffectsInvalid, VideoInvalid
 from hookforge.media import FONT_PATH, MediaError, VideoInfo, probe, run_ffmpeg
+from hookforge.observability import logger
 
 ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "9:16": (1080, 1920),
@@ -17,13 +34,31 @@ ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "16:9": (1920, 1080),
 }
 
-#: name -> one-line description a marketer understands
-PRESETS: dict[str, str] = {
-    "punchy": "bold contrast and saturation, quick fade-in, vignette, big hook text",
-    "clean": "true-to-source colour, gentle fades, no grading",
-}
+#: the longest clip a hook is made from (the rest of the pipeline makes 2-10 s clips)
+MAX_INPUT_SECONDS = 60.0
+MIN_INPUT_SECONDS = 0.5
+#: shared effects run at most at this size (a 4K upload is scaled down once, before the split)
+WORK_MAX_SIDE = 1920
+POSTER_WIDTH = 540
+PREVIEW_WIDTH = 270
+PREVIEW_FPS = 10
+PREVIEW_SECONDS = 3.0
 
-FPS = 30
+_XFADE = {"flash": "fadewhite", "whip": "smoothleft", "fade": "fade"}
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    """One ffmpeg invocation (arguments without the binary) and what it will write."""
+
+    args: list[str]
+    outputs: dict[str, Path]
+    poster: Path
+    preview: Path
+    duration: float
+    preset: str
+    sizes: dict[str, tuple[int, int]]
+    temp_files: list[Path]
 
 
 @dataclass(frozen=True)
@@ -32,11 +67,302 @@ class RenderResult:
     poster: Path
     preview: Path
     duration: float
+    preset: str = ""
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    seconds: float = 0.0
 
 
-def _fontsize(text: str, width: int) -> int:
-    """Large, but never wider than 90 % of the frame (DejaVu Sans Bold is ~0.6 em per character)."""
-    return max(18, min(int(width * 0.07), int(width * 0.9 / (0.62 * max(1, len(text))))))
+def output_size(aspect: str, scale: float = 1.0) -> tuple[int, int]:
+    """The output size of an aspect, optionally scaled (tests render small); always even."""
+    if aspect not in ASPECT_SIZES:
+        raise EffectsInvalid(f"unknown aspect ratio {aspect!r}; choose from: {', '.join(ASPECT_SIZES)}")
+    width, height = ASPECT_SIZES[aspect]
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+
+
+# ------------------------------------------------------------------------------------ time mapping
+def ramp_time(spec: SpeedRampSpec, t: float) -> float:
+    """Output time of input time `t` under the speed ramp (the integral of 1/speed; monotonic)."""
+    k1, k2 = 1 / spec.start_speed, 1 / spec.end_speed
+    a, b = spec.ramp_at, spec.ramp_at + spec.ramp_duration
+    if t < a:
+        extra = 0.0
+    elif t < b:
+        extra = (t - a) ** 2 / (2 * (b - a))
+    else:
+        extra = (b - a) / 2 + t - b
+    return k1 * t + (k2 - k1) * extra
+
+
+def _ramp_pts(spec: SpeedRampSpec) -> str:
+    k1, k2 = 1 / spec.start_speed, 1 / spec.end_speed
+    a, d = spec.ramp_at, spec.ramp_duration
+    b = a + d
+    return (
+        f"({k1:.6f}*T+({k2 - k1:.6f})*if(lt(T,{a:.4f}),0,if(lt(T,{b:.4f}),"
+        f"(T-{a:.4f})*(T-{a:.4f})/{2 * d:.4f},{d / 2:.4f}+T-{b:.4f})))/TB"
+    )
+
+
+def _ease(ease: str, p: str) -> str:
+    if ease == "linear":
+        return p
+    if ease == "out":
+        return f"(1-(1-{p})*(1-{p})*(1-{p}))"
+    return f"({p}*{p}*(3-2*{p}))"
+
+
+def _motion_filter(stream: Any, zoom: ZoomSpec | None, shake: ShakeSpec | None, fps: int, duration: float) -> Any:
+    """Zoom and shake as one `perspective` (sub-pixel, evaluated per frame): the source quad shrinks
+    toward the centre (zoom) and wanders inside the margin that zoom and the shake envelope leave."""
+    t = f"(on/{fps})"
+    inset_x, inset_y, dx, dy = "0", "0", "0", "0"
+    if zoom is not None:
+        length = zoom.duration if zoom.duration is not None else max(0.04, duration - zoom.at)
+        p = f"clip(({t}-{zoom.at:.4f})/{length:.4f},0,1)"
+        z = f"({zoom.start:.4f}+({zoom.end - zoom.start:.4f})*{_ease(zoom.ease, p)})"
+        inset_x = f"W*(1-1/{z})/2"
+        inset_y = f"H*(1-1/{z})/2"
+    if shake is not None:
+        length = shake.duration if shake.duration is not None else max(0.04, duration - shake.at)
+        env = f"(sin(PI*clip(({t}-{shake.at:.4f})/{length:.4f},0,1)))"
+        amp = f"({shake.amplitude:.5f}*{env})"
+        f = shake.frequency
+        wob_x = f"(0.6*sin(2*PI*{f:.3f}*{t})+0.4*sin(2*PI*{1.7 * f:.3f}*{t}+1.3))"
+        wob_y = f"(0.6*sin(2*PI*{1.3 * f:.3f}*{t}+0.7)+0.4*sin(2*PI*{2.1 * f:.3f}*{t}+2.1))"
+        inset_x = f"({inset_x}+W*{amp})"
+        inset_y = f"({inset_y}+H*{amp})"
+        dx = f"(W*{amp}*{wob_x})"
+        dy = f"(H*{amp}*{wob_y})"
+    corners = {
+        "x0": f"{inset_x}+{dx}",
+        "y0": f"{inset_y}+{dy}",
+        "x1": f"W-{inset_x}+{dx}",
+        "y1": f"{inset_y}+{dy}",
+        "x2": f"{inset_x}+{dx}",
+        "y2": f"H-{inset_y}+{dy}",
+        "x3": f"W-{inset_x}+{dx}",
+        "y3": f"H-{inset_y}+{dy}",
+    }
+    return stream.filter("perspective", interpolation="linear", sense="source", eval="frame", **corners)
+
+
+def _transition(stream: Any, spec: TransitionSpec, duration: float) -> tuple[Any, float]:
+    """Flash/whip cut at `spec.at` (length unchanged) or a boomerang (clip + reverse, joined)."""
+    d = min(spec.duration, duration / 3)
+    if spec.kind == "boomerang":
+        split = stream.filter_multi_output("split", 2)
+        fwd, back = split[0], split[1]
+        rev = back.filter("reverse").filter("setpts", "PTS-STARTPTS")
+        joined = ffmpeg.filter([fwd, rev], "xfade", transition=_XFADE[spec.style], duration=d, offset=duration - d)
+        return joined, 2 * duration - d
+    cut = min(duration * spec.at, duration - 2 * d)
+    split = stream.filter_multi_output("split", 2)
+    head, tail = split[0], split[1]
+    a = head.filter("trim", end=cut + d).filter("setpts", "PTS-STARTPTS")
+    b = tail.filter("trim", start=cut).filter("setpts", "PTS-STARTPTS")
+    kind = "fadewhite" if spec.kind == "flash" else _XFADE["whip"]
+    return ffmpeg.filter([a, b], "xfade", transition=kind, duration=d, offset=cut), duration
+
+
+def _reframe(stream: Any, spec: ReframeSpec, src: tuple[int, int], size: tuple[int, int]) -> Any:
+    width, height = size
+    src_aspect, dst_aspect = src[0] / src[1], width / height
+    kept = min(src_aspect, dst_aspect) / max(src_aspect, dst_aspect)
+    mode = spec.mode if spec.mode != "auto" else ("crop" if kept >= spec.min_kept else "blur")
+    if mode == "crop":
+        return (
+            stream.filter("scale", width, height, force_original_aspect_ratio="increase", flags="bicubic")
+            .filter("crop", width, height)
+            .filter("setsar", 1)
+        )
+    # blurred fill: blur a small copy (cheap), scale it up, lay the whole picture over it
+    split = stream.filter_multi_output("split", 2)
+    bg_src, fg_src = split[0], split[1]
+    small_w, small_h = max(2, width // 8 // 2 * 2), max(2, height // 8 // 2 * 2)
+    bg = (
+        bg_src.filter("scale", small_w, small_h, force_original_aspect_ratio="increase")
+        .filter("crop", small_w, small_h)
+        .filter("boxblur", luma_radius=max(1, min(small_w, small_h) * spec.blur // 200), luma_power=2)
+        .filter("eq", brightness=-0.08)
+        .filter("scale", width, height)
+    )
+    fg = fg_src.filter(
+        "scale", width, height, force_original_aspect_ratio="decrease", force_divisible_by=2, flags="bicubic"
+    )
+    return ffmpeg.overlay(bg, fg, x="(W-w)/2", y="(H-h)/2").filter("setsar", 1)
+
+
+# ------------------------------------------------------------------------------------------ render
+def plan_duration(look: Look, source_seconds: float) -> float:
+    """The rendered length in seconds for a source of `source_seconds` under `look`."""
+    d = min(source_seconds, look.output.max_duration)
+    if look.speed is not None:
+        d = ramp_time(look.speed, d)
+    if look.transition is not None and look.transition.kind == "boomerang":
+        d = 2 * d - min(look.transition.duration, d / 3)
+    return d
+
+
+def check_source(info: VideoInfo) -> None:
+    if info.duration > MAX_INPUT_SECONDS:
+        raise VideoInvalid(
+            f"the clip is {info.duration:.1f}s long; hooks are made from clips of at most {MAX_INPUT_SECONDS:.0f}s"
+        )
+    if info.duration < MIN_INPUT_SECONDS:
+        raise VideoInvalid(f"the clip is {info.duration:.2f}s long; it needs at least {MIN_INPUT_SECONDS}s")
+
+
+def plan_render(
+    source: str | Path,
+    out_dir: str | Path,
+    *,
+    preset: str = "punchy",
+    aspects: list[str] | tuple[str, ...] = ("9:16",),
+    text: str | None = None,
+    captions: bool | None = None,
+    overrides: dict[str, Any] | None = None,
+    size_scale: float = 1.0,
+    info: VideoInfo | None = None,
+) -> RenderPlan:
+    """Build the ONE ffmpeg invocation that renders `source` into one MP4 per aspect, a poster and a preview.
+
+    `text` is the hook text (untrusted; drawn literally). `captions=True` also burns it in as ASS captions
+    (default: when the look enables captions). `overrides` change the preset (see `resolve_look`).
+    Writes the text/caption side files into `out_dir` (listed in `temp_files`). Raises VideoInvalid for
+    unusable input and EffectsInvalid for a bad request.
+    """
+    look = resolve_look(preset, overrides)
+    wanted = list(dict.fromkeys(aspects))
+    if not wanted:
+        raise EffectsInvalid("ask for at least one aspect ratio")
+    sizes = {aspect: output_size(aspect, size_scale) for aspect in wanted}
+    hook_text = clean_text(text) if text else ""
+    info = info or probe(source)
+    check_source(info)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    fps = look.output.fps
+    source_seconds = min(info.duration, look.output.max_duration)
+
+    v = ffmpeg.input(str(source)).video
+    if info.duration > source_seconds:
+        v = v.filter("trim", end=source_seconds)
+    v = v.filter("setpts", "PTS-STARTPTS")
+    duration = source_seconds
+    if look.speed is not None:
+        v = v.filter("setpts", _ramp_pts(look.speed))
+        duration = ramp_time(look.speed, duration)
+    src_w, src_h = info.width, info.height
+    if max(src_w, src_h) > WORK_MAX_SIDE:
+        factor = WORK_MAX_SIDE / max(src_w, src_h)
+        src_w, src_h = round(src_w * factor / 2) * 2, round(src_h * factor / 2) * 2
+        v = v.filter("scale", src_w, src_h)
+    # xfade needs matching size, frame rate and timebase on both inputs
+    v = v.filter("fps", fps).filter("settb", "AVTB").filter("format", "yuv420p").filter("setsar", 1)
+    if look.transition is not None:
+        v, duration = _transition(v, look.transition, duration)
+    if look.zoom is not None or look.shake is not None:
+        v = _motion_filter(v, look.zoom, look.shake, fps, duration)
+    if look.grade is not None:
+        g = look.grade
+        v = v.filter("eq", contrast=g.contrast, saturation=g.saturation, brightness=g.brightness, gamma=g.gamma)
+        if g.curves != "none":
+            v = v.filter("curves", preset=g.curves)
+    if look.vignette is not None:
+        v = v.filter("vignette", angle=look.vignette.angle)
+    if look.grain is not None:
+        v = v.filter("noise", alls=look.grain.strength, allf="t+u")
+    if look.fade is not None:
+        fd = look.fade
+        if fd.fade_in > 0:
+            v = v.filter("fade", type="in", start_time=0, duration=min(fd.fade_in, duration / 3), color=fd.color)
+        if fd.fade_out > 0:
+            d_out = min(fd.fade_out, duration / 3)
+            v = v.filter("fade", type="out", start_time=duration - d_out, duration=d_out, color=fd.color)
+
+    branches = v.filter_multi_output("split", len(wanted)) if len(wanted) > 1 else None
+    use_captions = bool(hook_text) and (captions if captions is not None else look.captions is not None)
+    caption_spec = look.captions or CaptionsSpec()
+    text_end = max(0.0, duration - look.text.end_before)
+    temp_files: list[Path] = []
+    outputs: dict[str, Path] = {}
+    nodes = []
+    poster = out / "poster.jpg"
+    preview = out / f"preview.{look.output.preview}"
+    for i, aspect in enumerate(wanted):
+        width, height = sizes[aspect]
+        tag = aspect.replace(":", "x")
+        a = branches[i] if branches is not None else v
+        a = _reframe(a, look.reframe, (src_w, src_h), (width, height))
+        if use_captions:
+            ass = out / f".captions-{tag}.ass"
+            ass.write_text(captions_ass(hook_text, caption_spec, aspect, width, height, duration), encoding="utf-8")
+            temp_files.append(ass)
+            a = a.filter("ass", filename=str(ass), fontsdir=str(FONT_PATH.parent))
+        if hook_text and not use_captions:
+            layout = layout_text(hook_text, look.text, aspect, width, height)
+            text_file = write_text_file(out / f".hook-text-{tag}.txt", layout.lines)
+            temp_files.append(text_file)
+            ts = look.text
+            options: dict[str, Any] = {
+                "textfile": str(text_file),
+                "expansion": "none",
+                "fontfile": str(FONT_PATH),
+                "fontsize": layout.fontsize,
+                "fontcolor": ts.color,
+                "text_align": "center",
+                "line_spacing": round(layout.fontsize * 0.15),
+                "x": layout.x,
+                "y": layout.y,
+                "enable": f"between(t,{ts.start:.3f},{text_end:.3f})",
+                "alpha": alpha_expr(ts.start, text_end, ts.fade),
+            }
+            if ts.border > 0:
+                options.update(borderw=max(1, round(layout.fontsize * ts.border)), bordercolor=ts.border_color)
+            if ts.box:
+                options.update(box=1, boxcolor="black@0.45", boxborderw=round(layout.fontsize * 0.3))
+            a = a.drawtext(**options)
+        a = a.filter("format", "yuv420p")
+        if i == 0:
+            tee = a.filter_multi_output("split", 3)
+            a, to_poster, to_preview = tee[0], tee[1], tee[2]
+            poster_at = min(duration / 2, max(1.0, look.text.start + look.text.fade + 0.2))
+            nodes.append(
+                ffmpeg.output(
+                    to_poster.filter("trim", start=poster_at).filter("scale", POSTER_WIDTH, -2),
+                    str(poster),
+                    vframes=1,
+                    **{"q:v": 3},
+                )
+            )
+            nodes.append(_preview_output(to_preview, preview, look.output.preview, min(PREVIEW_SECONDS, duration)))
+        path = out / f"{tag}.mp4"
+        outputs[aspect] = path
+        nodes.append(
+            ffmpeg.output(
+                a,
+                str(path),
+                vcodec="libx264",
+                preset=look.output.x264_preset,
+                crf=look.output.crf,
+                r=fps,
+                pix_fmt="yuv420p",
+                movflags="+faststart",
+                an=None,
+            )
+        )
+    args = ffmpeg.merge_outputs(*nodes).global_args("-loglevel", "error").overwrite_output().get_args()
+    return RenderPlan(
+        args=args,
+        outputs=outputs,
+        poster=poster,
+        preview=preview,
+        duration=round(duration, 3),
+        preset=preset,
+        sizes=sizes,
+        temp_files=temp_files,
+    )
 
 
 def render(
@@ -46,74 +372,61 @@ def render(
     preset: str = "punchy",
     aspects: list[str] | tuple[str, ...] = ("9:16",),
     text: str | None = None,
+    captions: bool | None = None,
+    overrides: dict[str, Any] | None = None,
+    size_scale: float = 1.0,
+    info: VideoInfo | None = None,
 ) -> RenderResult:
-    if preset not in PRESETS:
-        raise EffectsFailed(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
-    info: VideoInfo = probe(source)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    duration = info.duration
-    text_file = out / ".hook-text.txt"
-    if text:
-        text_file.write_text(text, encoding="utf-8")
-    stream = ffmpeg.input(str(source)).video.filter("fps", FPS).filter("setsar", 1)
-    if preset == "punchy":
-        stream = stream.filter("eq", contrast=1.15, saturation=1.3).filter("vignette", angle=0.5)
-    fade = 0.35 if preset == "punchy" else 0.6
-    stream = stream.filter("fade", type="in", start_time=0, duration=fade)
-    stream = stream.filter("fade", type="out", start_time=max(0.0, duration - fade), duration=fade)
-    branches = stream.filter_multi_output("split", len(aspects) + 1)
-    outputs: dict[str, Path] = {}
-    nodes = []
-    for i, aspect in enumerate(aspects):
-        width, height = ASPECT_SIZES[aspect]
-        v = (
-            branches[i]
-            .filter("scale", width, height, force_original_aspect_ratio="increase")
-            .filter("crop", width, height)
-        )
-        if text:
-            # the text travels in a file with expansion off: no quoting of untrusted text in the graph
-            v = v.drawtext(
-                textfile=str(text_file),
-                expansion="none",
-                fontfile=str(FONT_PATH),
-                fontsize=_fontsize(text, width),
-                fontcolor="white",
-                borderw=max(2, width // 270),
-                bordercolor="black",
-                x="(w-text_w)/2",
-                y="h*0.18",
-                enable=f"between(t,0.2,{duration:.2f})",
-            )
-        path = out / f"{aspect.replace(':', 'x')}.mp4"
-        outputs[aspect] = path
-        nodes.append(
-            ffmpeg.output(
-                v.filter("format", "yuv420p"),
-                str(path),
-                vcodec="libx264",
-                preset="veryfast",
-                crf=20,
-                r=FPS,
-                movflags="+faststart",
-                an=None,
-            )
-        )
-    poster = out / "poster.jpg"
-    preview = out / "preview.gif"
-    tail = branches[len(aspects)].filter_multi_output("split", 2)
-    nodes.append(
-        ffmpeg.output(
-            tail[0].filter("trim", start=min(1.0, duration / 2)).filter("scale", 540, -2), str(poster), vframes=1
-        )
+    """Render `source` with a preset into one MP4 per aspect, a poster JPEG and a preview, in ONE ffmpeg run.
+
+    `text` is the hook text (untrusted; drawn literally). `captions=True` burns it in as ASS captions instead
+    (default: when the look enables captions). `overrides` change the preset (see `resolve_look`).
+    Raises VideoInvalid for unusable input, EffectsInvalid for a bad request, EffectsFailed if ffmpeg fails.
+    """
+    started = time.perf_counter()
+    plan = plan_render(
+        source,
+        out_dir,
+        preset=preset,
+        aspects=aspects,
+        text=text,
+        captions=captions,
+        overrides=overrides,
+        size_scale=size_scale,
+        info=info,
     )
-    nodes.append(ffmpeg.output(tail[1].filter("fps", 10).filter("scale", 270, -2), str(preview), t=min(3.0, duration)))
-    args = ffmpeg.merge_outputs(*nodes).overwrite_output().get_args()
     try:
-        run_ffmpeg(args)
+        run_ffmpeg(plan.args)
     except MediaError as e:
         raise EffectsFailed(f"rendering preset {preset!r} failed: {e}") from e
     finally:
-        text_file.unlink(missing_ok=True)
-    return RenderResult(outputs=outputs, poster=poster, preview=preview, duration=duration)
+        for temp in plan.temp_files:
+            temp.unlink(missing_ok=True)
+    seconds = time.perf_counter() - started
+    logger.info(
+        "effects rendered",
+        extra={"preset": preset, "aspects": list(plan.outputs), "seconds": round(seconds, 1)},
+    )
+    return RenderResult(
+        outputs=plan.outputs,
+        poster=plan.poster,
+        preview=plan.preview,
+        duration=plan.duration,
+        preset=preset,
+        sizes=plan.sizes,
+        seconds=seconds,
+    )
+
+
+def _preview_output(stream: Any, path: Path, kind: str, seconds: float) -> Any:
+    small = (
+        stream.filter("trim", end=seconds)
+        .filter("fps", PREVIEW_FPS)
+        .filter("scale", PREVIEW_WIDTH, -2, flags="lanczos")
+    )
+    if kind == "webp":
+        return ffmpeg.output(small, str(path), vcodec="libwebp_anim", loop=0, quality=60, lossless=0)
+    tee = small.filter_multi_output("split", 2)
+    frames, for_palette = tee[0], tee[1]
+    palette = for_palette.filter("palettegen", max_colors=128, stats_mode="diff")
+    return ffmpeg.output(ffmpeg.filter([frames, palette], "paletteuse", dither="bayer"), str(path), loop=0)
