@@ -5,15 +5,11 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from hookforge.config import Settings
 from hookforge.errors import VideoInvalid
 from hookforge.media import ffmpeg_exe, probe
 from hookforge.models import ApplyEffectsInput, Brief, VideoJob
@@ -36,23 +32,11 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 
 @pytest.fixture
-def deps(monkeypatch: pytest.MonkeyPatch) -> Iterator[Deps]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        settings = Settings(stage="local")
-        session = boto3.session.Session(region_name="us-east-1")
-        session.client("s3").create_bucket(Bucket=settings.artifacts_bucket)
-        session.client("dynamodb").create_table(
-            TableName=settings.runs_table,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        )
-        d = Deps(settings=settings, session=session)
-        d.runs.start(RUN_ID, brief_key="briefs/fx.json")
-        yield d
+def deps(aws: dict[str, Any]) -> Deps:
+    """moto-backed deps (tests/conftest.py) with one run started."""
+    d: Deps = aws["deps"]
+    d.runs.start(RUN_ID, brief_key="briefs/fx.json")
+    return d
 
 
 def _event(effects: dict[str, Any], raw_key: str | None) -> ApplyEffectsInput:
@@ -65,7 +49,9 @@ def _event(effects: dict[str, Any], raw_key: str | None) -> ApplyEffectsInput:
     return ApplyEffectsInput(run_id=RUN_ID, brief=brief, video=video)
 
 
-def test_step_renders_every_requested_aspect_and_uploads_them(deps: Deps, clip: bytes) -> None:
+def test_step_renders_every_requested_aspect_and_uploads_them(
+    deps: Deps, clip: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given the raw clip in the bucket and a brief asking for two aspects, text and an override
     raw_key = deps.store.put_bytes(f"runs/{RUN_ID}/raw.mp4", clip, content_type="video/mp4")
     effects = {
@@ -74,7 +60,7 @@ def test_step_renders_every_requested_aspect_and_uploads_them(deps: Deps, clip: 
         "text": "Don't: scroll \\ %{pts}",
         "overrides": {"output": {"x264_preset": "ultrafast"}, "grain": None},
     }
-    before = set(Path(tempfile.gettempdir()).glob("hookforge-fx-*"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the step's /tmp, watched alone
     # When the step runs
     render = apply_effects.run(_event(effects, raw_key), deps)
     # Then each aspect, the poster and the preview are in the run's folder, with content types
@@ -82,14 +68,12 @@ def test_step_renders_every_requested_aspect_and_uploads_them(deps: Deps, clip: 
     assert render.poster_key == f"runs/{RUN_ID}/poster.jpg" and render.preview_key == f"runs/{RUN_ID}/preview.gif"
     assert deps.store.head(render.preview_key)["ContentType"] == "image/gif"
     assert deps.store.head(render.poster_key)["ContentType"] == "image/jpeg"
-    with tempfile.TemporaryDirectory() as tmp:
-        hook = deps.store.download_file(render.outputs["1:1"], Path(tmp) / "1x1.mp4")
-        info = probe(hook)
+    info = probe(deps.store.download_file(render.outputs["1:1"], tmp_path / "1x1.mp4"))
     assert (info.width, info.height, info.codec) == (1080, 1080, "h264")
     assert info.duration == pytest.approx(render.duration, abs=0.1)
     # and the run records its outputs, and /tmp is left clean
     assert deps.runs.get(RUN_ID)["outputs"] == render.outputs
-    assert set(Path(tempfile.gettempdir()).glob("hookforge-fx-*")) == before
+    assert not list(tmp_path.glob("hookforge-fx-*"))
 
 
 def test_step_rejects_a_corrupt_clip_with_video_invalid(deps: Deps) -> None:
@@ -105,22 +89,17 @@ def test_step_without_a_clip_key_is_video_invalid(deps: Deps) -> None:
         apply_effects.run(_event({"preset": "clean"}, None), deps)
 
 
-def test_handler_returns_the_render_as_json(deps: Deps, clip: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given the handler bound to the moto-backed deps
+def test_handler_returns_the_render_as_json(deps: Deps, clip: bytes, lambda_context: Any) -> None:
+    # Given the handler, whose Deps.current() is the moto-backed deps
     from functions.apply_effects import app
 
-    monkeypatch.setattr(Deps, "_current", deps)
     raw_key = deps.store.put_bytes(f"runs/{RUN_ID}/raw.mp4", clip, content_type="video/mp4")
     event = _event(
         {"preset": "clean", "aspects": ["4:5"], "overrides": {"output": {"x264_preset": "ultrafast"}}}, raw_key
     )
 
-    class Context:
-        function_name, memory_limit_in_mb, aws_request_id = "ApplyEffects", 3008, "req-1"
-        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ApplyEffects"
-
     # When invoked with the state machine's JSON
-    out = app.lambda_handler(event.model_dump(mode="json"), Context())  # type: ignore[arg-type]
+    out = app.lambda_handler(event.model_dump(mode="json"), lambda_context)
     # Then it returns the HookRender as plain JSON
     assert out["preset"] == "clean" and out["outputs"] == {"4:5": f"runs/{RUN_ID}/hooks/4x5.mp4"}
     assert isinstance(out["duration"], float)

@@ -212,6 +212,16 @@ def test_speed_ramp_changes_the_length_as_planned(clips: dict[str, Path], tmp_pa
     assert probe(result.outputs["1:1"]).duration == pytest.approx(expected, abs=0.1)
 
 
+def test_progress_is_reported_up_to_done(clips: dict[str, Path], tmp_path: Path) -> None:
+    # Given a progress callback
+    seen: list[float] = []
+    # When a render runs with it
+    render(clips["moving"], tmp_path, preset="clean", aspects=["1:1"], size_scale=SMALL, progress=seen.append)
+    # Then it hears rising fractions ending at done
+    assert seen and seen == sorted(seen) and seen[-1] == 1.0
+    assert all(0.0 <= f <= 1.0 for f in seen)
+
+
 def test_ramp_time_is_monotonic() -> None:
     spec = SpeedRampSpec(start_speed=2.0, end_speed=0.25, ramp_at=1.0, ramp_duration=2.0)
     times = [ramp_time(spec, t / 10) for t in range(60)]

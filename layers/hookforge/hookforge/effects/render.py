@@ -7,7 +7,10 @@ then feeds one branch per aspect (reframe, captions, hook text, libx264) plus th
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,7 @@ from hookforge.effects.text import (
     write_text_file,
 )
 from hookforge.errors import EffectsFailed, EffectsInvalid, VideoInvalid
-from hookforge.media import FONT_PATH, MediaError, VideoInfo, probe, run_ffmpeg
+from hookforge.media import FONT_PATH, MediaError, VideoInfo, ffmpeg_exe, probe, run_ffmpeg
 from hookforge.observability import logger
 
 ASPECT_SIZES: dict[str, tuple[int, int]] = {
@@ -376,11 +379,13 @@ def render(
     overrides: dict[str, Any] | None = None,
     size_scale: float = 1.0,
     info: VideoInfo | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> RenderResult:
     """Render `source` with a preset into one MP4 per aspect, a poster JPEG and a preview, in ONE ffmpeg run.
 
     `text` is the hook text (untrusted; drawn literally). `captions=True` burns it in as ASS captions instead
     (default: when the look enables captions). `overrides` change the preset (see `resolve_look`).
+    `progress` is called with the rendered fraction (0-1) while ffmpeg works.
     Raises VideoInvalid for unusable input, EffectsInvalid for a bad request, EffectsFailed if ffmpeg fails.
     """
     started = time.perf_counter()
@@ -396,7 +401,10 @@ def render(
         info=info,
     )
     try:
-        run_ffmpeg(plan.args)
+        if progress is None:
+            run_ffmpeg(plan.args)
+        else:
+            _run_with_progress(plan.args, plan.duration, progress)
     except MediaError as e:
         raise EffectsFailed(f"rendering preset {preset!r} failed: {e}") from e
     finally:
@@ -416,6 +424,25 @@ def render(
         sizes=plan.sizes,
         seconds=seconds,
     )
+
+
+def _run_with_progress(args: list[str], duration: float, progress: Callable[[float], None]) -> None:
+    """run_ffmpeg, reporting ffmpeg's own `-progress` output (out_time) as a fraction of `duration`."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-progress", "pipe:1", "-nostats", *args]
+    with tempfile.TemporaryFile() as errors:
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, text=True) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                key, _, value = line.strip().partition("=")
+                if key == "out_time_us" and value.isdigit():
+                    progress(min(1.0, int(value) / 1e6 / max(duration, 0.001)))
+                elif key == "progress" and value == "end":
+                    progress(1.0)
+            code = proc.wait(timeout=600)
+        if code != 0:
+            errors.seek(0)
+            lines = [x for x in errors.read().decode("utf-8", "replace").splitlines() if x.strip()]
+            raise MediaError(f"ffmpeg failed (exit {code}): " + "\n".join(lines[-6:]))
 
 
 def _preview_output(stream: Any, path: Path, kind: str, seconds: float) -> Any:
