@@ -40,7 +40,7 @@ _PRESETS: tuple[Preset, ...] = (
             transition=TransitionSpec(kind="flash", at=0.5, duration=0.2),
             zoom=ZoomSpec(start=1.0, end=1.18, at=0.0, duration=0.45, ease="out"),
             shake=ShakeSpec(amplitude=0.01, frequency=8.0, at=0.0, duration=0.5),
-            grade=GradeSpec(contrast=1.15, saturation=1.3, curves="medium_contrast"),
+            grade=GradeSpec(contrast=1.18, saturation=1.3, gamma=0.95),
             vignette=VignetteSpec(angle=0.45),
             fade=FadeSpec(fade_in=0.15, fade_out=0.3),
             text=TextSpec(position="top", size=0.085, start=0.15),
@@ -52,7 +52,7 @@ _PRESETS: tuple[Preset, ...] = (
         Look(
             speed=SpeedRampSpec(start_speed=0.8, end_speed=1.0, ramp_at=1.0, ramp_duration=1.0),
             zoom=ZoomSpec(start=1.0, end=1.1, ease="smooth"),
-            grade=GradeSpec(contrast=1.08, saturation=0.85, gamma=0.95, curves="vintage"),
+            grade=GradeSpec(contrast=1.08, saturation=0.85, gamma=0.95, tint="teal_orange", lift=0.04),
             vignette=VignetteSpec(angle=0.6),
             grain=GrainSpec(strength=7),
             fade=FadeSpec(fade_in=0.6, fade_out=0.6),

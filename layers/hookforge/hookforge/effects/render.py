@@ -47,6 +47,8 @@ PREVIEW_WIDTH = 270
 PREVIEW_FPS = 10
 PREVIEW_SECONDS = 3.0
 
+#: chroma shifts (U, V) per tint, applied with a lookup table in YUV (no RGB round trip)
+_TINTS = {"none": (0, 0), "warm": (-6, 8), "cool": (8, -5), "teal_orange": (5, 6)}
 _XFADE = {"flash": "fadewhite", "whip": "smoothleft", "fade": "fade"}
 
 
@@ -168,17 +170,23 @@ def _transition(stream: Any, spec: TransitionSpec, duration: float) -> tuple[Any
     return ffmpeg.filter([a, b], "xfade", transition=kind, duration=d, offset=cut), duration
 
 
+def centre_crop(src: tuple[int, int], aspect: float) -> tuple[int, int]:
+    """The largest even-sized region of `src` with the given aspect (width / height)."""
+    src_w, src_h = src
+    if src_w / src_h > aspect:
+        return max(2, round(src_h * aspect / 2) * 2), src_h - src_h % 2
+    return src_w - src_w % 2, max(2, round(src_w / aspect / 2) * 2)
+
+
 def _reframe(stream: Any, spec: ReframeSpec, src: tuple[int, int], size: tuple[int, int]) -> Any:
     width, height = size
     src_aspect, dst_aspect = src[0] / src[1], width / height
     kept = min(src_aspect, dst_aspect) / max(src_aspect, dst_aspect)
     mode = spec.mode if spec.mode != "auto" else ("crop" if kept >= spec.min_kept else "blur")
     if mode == "crop":
-        return (
-            stream.filter("scale", width, height, force_original_aspect_ratio="increase", flags="bicubic")
-            .filter("crop", width, height)
-            .filter("setsar", 1)
-        )
+        # crop the source first, then scale only what is kept (scaling the whole frame up first costs ~3x)
+        crop_w, crop_h = centre_crop(src, dst_aspect)
+        return stream.filter("crop", crop_w, crop_h).filter("scale", width, height, flags="bicubic").filter("setsar", 1)
     # blurred fill: blur a small copy (cheap), scale it up, lay the whole picture over it
     split = stream.filter_multi_output("split", 2)
     bg_src, fg_src = split[0], split[1]
@@ -188,7 +196,7 @@ def _reframe(stream: Any, spec: ReframeSpec, src: tuple[int, int], size: tuple[i
         .filter("crop", small_w, small_h)
         .filter("boxblur", luma_radius=max(1, min(small_w, small_h) * spec.blur // 200), luma_power=2)
         .filter("eq", brightness=-0.08)
-        .filter("scale", width, height)
+        .filter("scale", width, height, flags="fast_bilinear")  # it is a blur: the cheapest upscale will do
     )
     fg = fg_src.filter(
         "scale", width, height, force_original_aspect_ratio="decrease", force_divisible_by=2, flags="bicubic"
@@ -270,7 +278,16 @@ def plan_render(
     if look.grade is not None:
         g = look.grade
         v = v.filter("eq", contrast=g.contrast, saturation=g.saturation, brightness=g.brightness, gamma=g.gamma)
-        if g.curves != "none":
+        if g.tint != "none" or g.lift:
+            u, w = _TINTS[g.tint]
+            lift = round(g.lift * 219)
+            v = v.filter(
+                "lutyuv",
+                y=f"clip(16+{lift}+(val-16)*{(219 - lift) / 219:.4f},16,235)",  # lifted blacks, same whites
+                u=f"clip(val+{u},16,240)",
+                v=f"clip(val+{w},16,240)",
+            )
+        if g.curves != "none":  # works in RGB: costs two colour conversions per frame
             v = v.filter("curves", preset=g.curves)
     if look.vignette is not None:
         v = v.filter("vignette", angle=look.vignette.angle)
@@ -333,7 +350,7 @@ def plan_render(
             poster_at = min(duration / 2, max(1.0, look.text.start + look.text.fade + 0.2))
             nodes.append(
                 ffmpeg.output(
-                    to_poster.filter("trim", start=poster_at).filter("scale", POSTER_WIDTH, -2),
+                    to_poster.filter("trim", start=poster_at, end=poster_at + 0.1).filter("scale", POSTER_WIDTH, -2),
                     str(poster),
                     vframes=1,
                     **{"q:v": 3},

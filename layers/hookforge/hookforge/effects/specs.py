@@ -66,12 +66,16 @@ class TransitionSpec(_Spec):
 
 
 class GradeSpec(_Spec):
-    """Colour grade with `eq` plus an optional `curves` preset."""
+    """Colour grade: `eq` (contrast, saturation, brightness, gamma), a YUV tint/lift, optional RGB `curves`."""
 
     contrast: float = Field(default=1.0, ge=0.5, le=2.0)
     saturation: float = Field(default=1.0, ge=0.0, le=3.0)
     brightness: float = Field(default=0.0, ge=-0.3, le=0.3)
     gamma: float = Field(default=1.0, ge=0.5, le=2.0)
+    #: chroma tint and lifted blacks (0-0.15), both a cheap lookup table in YUV
+    tint: Literal["none", "warm", "cool", "teal_orange"] = "none"
+    lift: float = Field(default=0.0, ge=0.0, le=0.15)
+    #: an RGB curves preset (costs two colour conversions per frame; the presets do without)
     curves: Curves = "none"
 
 
