@@ -156,11 +156,14 @@ def test_zoom_changes_framing_smoothly_over_time(clips: dict[str, Path], tmp_pat
     # When rendered at 16:9 (no reframe crop: same aspect as the source)
     result = render(clips["square"], tmp_path, preset="clean", aspects=["16:9"], overrides=overrides, size_scale=SMALL)
     # Then the square grows frame after frame (the framing changes, and never steps back: no jitter)
+    width, height = output_size("16:9", SMALL)
     widths = []
-    for t in (0.05, 0.5, 1.0, 1.5, 1.9):
+    for t in (0.05, 0.3, 0.6, 0.9, 1.2, 1.5, 1.9):
         box = _bright_bbox(frame_at(result.outputs["16:9"], t))
         assert box is not None
         widths.append(box[2] - box[0])
+        # a zoom toward the centre: the square stays centred
+        assert abs((box[0] + box[2]) / 2 - width / 2) <= 2 and abs((box[1] + box[3]) / 2 - height / 2) <= 2
     assert widths == sorted(widths)
     assert widths[-1] >= widths[0] * 1.35
 

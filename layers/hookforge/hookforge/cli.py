@@ -165,9 +165,8 @@ def effects(
     if changes is not None and not isinstance(changes, dict):
         raise EffectsInvalid('--overrides must be a JSON object, e.g. {"zoom": {"end": 1.3}}')
     aspects = aspect or ["9:16"]
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"))
-    columns += (TimeElapsedColumn(),)
-    with Progress(*columns, console=console, transient=True) as bar:
+    columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%")]
+    with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task(f"Rendering {preset} for {', '.join(aspects)}", total=1.0)
         result = render(
             source,

@@ -1,16 +1,17 @@
 """Render a clip into ad-ready hooks: one ffmpeg invocation, one decode, every aspect via `split`.
 
 The graph is built with ffmpeg-python (argument lists, never a shell string). Shared work — speed ramp,
-transition, zoom and shake, grade, vignette, grain, fades — runs once on the source picture; `split`
-then feeds one branch per aspect (reframe, captions, hook text, libx264) plus the poster and preview.
+transition, grade, vignette, grain, fades — runs once on the source picture; `split` then feeds one branch
+per aspect (reframe with zoom and shake, captions, hook text, libx264) plus the poster and preview.
 """
 
 from __future__ import annotations
 
+import math
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,39 +118,69 @@ def _ease(ease: str, p: str) -> str:
     return f"({p}*{p}*(3-2*{p}))"
 
 
-def _motion_filter(stream: Any, zoom: ZoomSpec | None, shake: ShakeSpec | None, fps: int, duration: float) -> Any:
-    """Zoom and shake as one `perspective` (sub-pixel, evaluated per frame): the source quad shrinks
-    toward the centre (zoom) and wanders inside the margin that zoom and the shake envelope leave."""
-    t = f"(on/{fps})"
-    inset_x, inset_y, dx, dy = "0", "0", "0", "0"
+@dataclass(frozen=True)
+class Motion:
+    """Zoom and shake as expressions of the frame time `t`: a scale factor (zoom plus the margin the shake
+    needs) and the shake's offset as a fraction of the frame size."""
+
+    scale: str
+    dx: str
+    dy: str
+    max_scale: float
+
+
+def motion(zoom: ZoomSpec | None, shake: ShakeSpec | None, duration: float) -> Motion | None:
+    if zoom is None and shake is None:
+        return None
+    z, max_z, dx, dy = "1", 1.0, "0", "0"
     if zoom is not None:
         length = zoom.duration if zoom.duration is not None else max(0.04, duration - zoom.at)
-        p = f"clip(({t}-{zoom.at:.4f})/{length:.4f},0,1)"
+        p = f"clip((t-{zoom.at:.4f})/{length:.4f},0,1)"
         z = f"({zoom.start:.4f}+({zoom.end - zoom.start:.4f})*{_ease(zoom.ease, p)})"
-        inset_x = f"W*(1-1/{z})/2"
-        inset_y = f"H*(1-1/{z})/2"
+        max_z = max(zoom.start, zoom.end)
     if shake is not None:
         length = shake.duration if shake.duration is not None else max(0.04, duration - shake.at)
-        env = f"(sin(PI*clip(({t}-{shake.at:.4f})/{length:.4f},0,1)))"
-        amp = f"({shake.amplitude:.5f}*{env})"
+        amp = f"({shake.amplitude:.5f}*sin(PI*clip((t-{shake.at:.4f})/{length:.4f},0,1)))"
         f = shake.frequency
-        wob_x = f"(0.6*sin(2*PI*{f:.3f}*{t})+0.4*sin(2*PI*{1.7 * f:.3f}*{t}+1.3))"
-        wob_y = f"(0.6*sin(2*PI*{1.3 * f:.3f}*{t}+0.7)+0.4*sin(2*PI*{2.1 * f:.3f}*{t}+2.1))"
-        inset_x = f"({inset_x}+W*{amp})"
-        inset_y = f"({inset_y}+H*{amp})"
-        dx = f"(W*{amp}*{wob_x})"
-        dy = f"(H*{amp}*{wob_y})"
-    corners = {
-        "x0": f"{inset_x}+{dx}",
-        "y0": f"{inset_y}+{dy}",
-        "x1": f"W-{inset_x}+{dx}",
-        "y1": f"{inset_y}+{dy}",
-        "x2": f"{inset_x}+{dx}",
-        "y2": f"H-{inset_y}+{dy}",
-        "x3": f"W-{inset_x}+{dx}",
-        "y3": f"H-{inset_y}+{dy}",
-    }
-    return stream.filter("perspective", interpolation="linear", sense="source", eval="frame", **corners)
+        dx = f"{amp}*(0.6*sin(2*PI*{f:.3f}*t)+0.4*sin(2*PI*{1.7 * f:.3f}*t+1.3))"
+        dy = f"{amp}*(0.6*sin(2*PI*{1.3 * f:.3f}*t+0.7)+0.4*sin(2*PI*{2.1 * f:.3f}*t+2.1))"
+        z = f"({z}+2*{amp})"  # a margin on each side at least as wide as the shake's reach
+        max_z += 2 * shake.amplitude
+    return Motion(scale=z, dx=dx, dy=dy, max_scale=max_z)
+
+
+def _even(expr: str) -> str:
+    return f"2*trunc(({expr})/2)"
+
+
+def _animated_fit(stream: Any, size: tuple[int, int], move: Motion | None, flags: str = "bicubic") -> Any:
+    """Scale to `size`; with motion, scale each frame to `size` x the motion's factor (eval=frame) and crop
+    `size` back out, centred plus the shake offset.
+
+    Zoom happens at the output resolution in one resampling, sub-pixel smooth (no `zoompan` jitter), and
+    costs little more than the plain scale every output needs anyway. `crop` takes only x/y per frame and
+    clamps them against its configured input size, so `scale` reports its largest size at configuration
+    (t is NaN there) and `crop` gets its offsets from `t` rather than from the changing `iw`.
+    """
+    width, height = size
+    if move is None:
+        return stream.filter("scale", width, height, flags=flags)
+    big_w, big_h = (2 * math.ceil(d * move.max_scale / 2) + 2 for d in size)
+    sw, sh = _even(f"{width}*{move.scale}"), _even(f"{height}*{move.scale}")
+    scaled = stream.filter(
+        "scale",
+        w=f"if(isnan(t),{big_w},{sw})",
+        h=f"if(isnan(t),{big_h},{sh})",
+        eval="frame",
+        flags=flags,
+    )
+    return scaled.filter(
+        "crop",
+        width,
+        height,
+        x=f"if(isnan(t),0,({sw}-{width})/2+{width}*{move.dx})",
+        y=f"if(isnan(t),0,({sh}-{height})/2+{height}*{move.dy})",
+    )
 
 
 def _transition(stream: Any, spec: TransitionSpec, duration: float) -> tuple[Any, float]:
@@ -178,7 +209,7 @@ def centre_crop(src: tuple[int, int], aspect: float) -> tuple[int, int]:
     return src_w - src_w % 2, max(2, round(src_w / aspect / 2) * 2)
 
 
-def _reframe(stream: Any, spec: ReframeSpec, src: tuple[int, int], size: tuple[int, int]) -> Any:
+def _reframe(stream: Any, spec: ReframeSpec, src: tuple[int, int], size: tuple[int, int], move: Motion | None) -> Any:
     width, height = size
     src_aspect, dst_aspect = src[0] / src[1], width / height
     kept = min(src_aspect, dst_aspect) / max(src_aspect, dst_aspect)
@@ -186,7 +217,7 @@ def _reframe(stream: Any, spec: ReframeSpec, src: tuple[int, int], size: tuple[i
     if mode == "crop":
         # crop the source first, then scale only what is kept (scaling the whole frame up first costs ~3x)
         crop_w, crop_h = centre_crop(src, dst_aspect)
-        return stream.filter("crop", crop_w, crop_h).filter("scale", width, height, flags="bicubic").filter("setsar", 1)
+        return _animated_fit(stream.filter("crop", crop_w, crop_h), size, move).filter("setsar", 1)
     # blurred fill: blur a small copy (cheap), scale it up, lay the whole picture over it
     split = stream.filter_multi_output("split", 2)
     bg_src, fg_src = split[0], split[1]
@@ -198,9 +229,8 @@ def _reframe(stream: Any, spec: ReframeSpec, src: tuple[int, int], size: tuple[i
         .filter("eq", brightness=-0.08)
         .filter("scale", width, height, flags="fast_bilinear")  # it is a blur: the cheapest upscale will do
     )
-    fg = fg_src.filter(
-        "scale", width, height, force_original_aspect_ratio="decrease", force_divisible_by=2, flags="bicubic"
-    )
+    fit = min(width / src[0], height / src[1])
+    fg = _animated_fit(fg_src, (round(src[0] * fit / 2) * 2, round(src[1] * fit / 2) * 2), move)
     return ffmpeg.overlay(bg, fg, x="(W-w)/2", y="(H-h)/2").filter("setsar", 1)
 
 
@@ -229,7 +259,7 @@ def plan_render(
     out_dir: str | Path,
     *,
     preset: str = "punchy",
-    aspects: list[str] | tuple[str, ...] = ("9:16",),
+    aspects: Sequence[str] = ("9:16",),
     text: str | None = None,
     captions: bool | None = None,
     overrides: dict[str, Any] | None = None,
@@ -273,8 +303,8 @@ def plan_render(
     v = v.filter("fps", fps).filter("settb", "AVTB").filter("format", "yuv420p").filter("setsar", 1)
     if look.transition is not None:
         v, duration = _transition(v, look.transition, duration)
-    if look.zoom is not None or look.shake is not None:
-        v = _motion_filter(v, look.zoom, look.shake, fps, duration)
+    # zoom and shake are applied per aspect, inside the scale every output needs anyway
+    move = motion(look.zoom, look.shake, duration)
     if look.grade is not None:
         g = look.grade
         v = v.filter("eq", contrast=g.contrast, saturation=g.saturation, brightness=g.brightness, gamma=g.gamma)
@@ -314,7 +344,7 @@ def plan_render(
         width, height = sizes[aspect]
         tag = aspect.replace(":", "x")
         a = branches[i] if branches is not None else v
-        a = _reframe(a, look.reframe, (src_w, src_h), (width, height))
+        a = _reframe(a, look.reframe, (src_w, src_h), (width, height), move)
         if use_captions:
             ass = out / f".captions-{tag}.ass"
             ass.write_text(captions_ass(hook_text, caption_spec, aspect, width, height, duration), encoding="utf-8")
@@ -390,7 +420,7 @@ def render(
     out_dir: str | Path,
     *,
     preset: str = "punchy",
-    aspects: list[str] | tuple[str, ...] = ("9:16",),
+    aspects: Sequence[str] = ("9:16",),
     text: str | None = None,
     captions: bool | None = None,
     overrides: dict[str, Any] | None = None,

@@ -23,7 +23,8 @@ class _Spec(BaseModel):
 class ZoomSpec(_Spec):
     """Smooth punch-in / push-in: scale from `start` to `end` between `at` and `at + duration` seconds.
 
-    Rendered with `perspective` (sub-pixel, per frame), never `zoompan`, which jitters by whole pixels.
+    Rendered by scaling each frame at the output resolution (`scale` eval=frame + `crop`), never `zoompan`,
+    which crops whole source pixels and jitters.
     `duration=None` spreads the move over the rest of the clip (a push-in).
     """
 
@@ -155,8 +156,8 @@ class OutputSpec(_Spec):
 
 
 class Look(_Spec):
-    """Everything one render applies, in this order: speed, transition, zoom, shake, grade, vignette, grain,
-    fade (on the shared picture, before the split), then per aspect reframe, captions and hook text."""
+    """Everything one render applies, in this order: speed, transition, grade, vignette, grain, fade (on the
+    shared picture, before the split), then per aspect reframe with zoom and shake, captions and hook text."""
 
     speed: SpeedRampSpec | None = None
     transition: TransitionSpec | None = None
