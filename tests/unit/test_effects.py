@@ -203,6 +203,19 @@ def test_flash_transition_whitens_the_cut(clips: dict[str, Path], tmp_path: Path
     assert probe(out).duration == pytest.approx(1.5, abs=0.1)
 
 
+def test_whip_transition_slides_the_picture_and_keeps_the_length(clips: dict[str, Path], tmp_path: Path) -> None:
+    # Given a still square and a slow whip in the middle
+    overrides = {"transition": {"kind": "whip", "at": 0.5, "duration": 0.4}, "fade": None}
+    result = render(clips["square"], tmp_path, preset="clean", aspects=["16:9"], overrides=overrides, size_scale=SMALL)
+    out = result.outputs["16:9"]
+    # Then mid-whip the picture is displaced sideways, before and after it is where it was
+    still = _bright_bbox(frame_at(out, 0.2))
+    assert still is not None and _bright_bbox(frame_at(out, 1.4)) == still
+    moving = _bright_bbox(frame_at(out, 1.2))  # the whip runs from 1.0 s to 1.4 s
+    assert moving != still
+    assert probe(out).duration == pytest.approx(2.0, abs=0.1)
+
+
 def test_speed_ramp_changes_the_length_as_planned(clips: dict[str, Path], tmp_path: Path) -> None:
     # Given a ramp from half speed to double speed
     spec = {"start_speed": 0.5, "end_speed": 2.0, "ramp_at": 0.5, "ramp_duration": 0.5}

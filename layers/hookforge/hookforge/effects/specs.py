@@ -54,10 +54,11 @@ class ShakeSpec(_Spec):
 
 
 class TransitionSpec(_Spec):
-    """A transition made with `xfade`.
+    """A transition at `at` (fraction of the clip's length) or a loop.
 
-    `flash` (white flash) and `whip` (blurred whip pan) cut the clip at `at` (fraction of its length) and
-    join the two parts; `boomerang` plays the clip then its reverse, joined by `style`, into a seamless loop.
+    `flash` whitens the picture over `duration` (a flash cut); `whip` joins the clip to itself with a fast
+    sliding `xfade` (a whip pan); `boomerang` plays the clip then its reverse, joined by an `xfade` in
+    `style`, into a seamless loop.
     """
 
     kind: Literal["flash", "whip", "boomerang"] = "flash"
