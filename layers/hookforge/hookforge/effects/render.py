@@ -500,7 +500,7 @@ def _preview_output(stream: Any, path: Path, kind: str, seconds: float) -> Any:
     small = (
         stream.filter("trim", end=seconds)
         .filter("fps", PREVIEW_FPS)
-        .filter("scale", PREVIEW_WIDTH, -2, flags="lanczos")
+        .filter("scale", PREVIEW_WIDTH, -2, flags="bilinear")
     )
     if kind == "webp":
         return ffmpeg.output(small, str(path), vcodec="libwebp_anim", loop=0, quality=60, lossless=0)
