@@ -157,8 +157,9 @@ def _animated_fit(stream: Any, size: tuple[int, int], move: Motion | None, flags
     """Scale to `size`; with motion, scale each frame to `size` x the motion's factor (eval=frame) and crop
     `size` back out, centred plus the shake offset.
 
-    Zoom happens at the output resolution in one resampling, sub-pixel smooth (no `zoompan` jitter), and
-    costs little more than the plain scale every output needs anyway. `crop` takes only x/y per frame and
+    Zoom happens at the output resolution in one resampling, in steps of two output pixels (`zoompan` steps
+    by whole source pixels, magnified by the upscale: the jitter), and costs little more than the plain scale
+    every output needs anyway. `crop` takes only x/y per frame and
     clamps them against its configured input size, so `scale` reports its largest size at configuration
     (t is NaN there) and `crop` gets its offsets from `t` rather than from the changing `iw`.
     """
@@ -272,7 +273,7 @@ def plan_render(
 ) -> RenderPlan:
     """Build the ONE ffmpeg invocation that renders `source` into one MP4 per aspect, a poster and a preview.
 
-    `text` is the hook text (untrusted; drawn literally). `captions=True` also burns it in as ASS captions
+    `text` is the hook text (untrusted; drawn literally). `captions=True` burns it in as ASS captions instead
     (default: when the look enables captions). `overrides` change the preset (see `resolve_look`).
     Writes the text/caption side files into `out_dir` (listed in `temp_files`). Raises VideoInvalid for
     unusable input and EffectsInvalid for a bad request.
