@@ -325,7 +325,8 @@ def plan_render(
         if g.curves != "none":  # works in RGB: costs two colour conversions per frame
             v = v.filter("curves", preset=g.curves)
     if look.vignette is not None:
-        v = v.filter("vignette", angle=look.vignette.angle)
+        # no dither: its per-pixel noise costs x264 ~50 % more time for no visible gain after encoding
+        v = v.filter("vignette", angle=look.vignette.angle, dither=0)
     if look.grain is not None:
         v = v.filter("noise", alls=look.grain.strength, allf="t+u")
     if look.fade is not None:
