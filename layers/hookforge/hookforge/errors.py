@@ -111,5 +111,11 @@ class EffectsFailed(HookforgeError):
     """ffmpeg could not render the effects; the message carries ffmpeg's own reason."""
 
 
+class EffectsInvalid(HookforgeError):
+    """The effects request names an unknown preset or aspect, or an override is out of range."""
+
+    hint = "Run `hookforge presets` for the preset names; overrides use the preset's field names."
+
+
 #: error names the state machine treats as transient (Retry with backoff)
 TRANSIENT_ERRORS = ("ProviderThrottled", "ProviderUnavailable")
