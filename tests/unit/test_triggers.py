@@ -80,7 +80,11 @@ def test_a_claim_left_by_a_crash_is_completed_by_the_next_delivery(aws, sfn_arn,
     assert [e["name"] for e in _executions(sfn_arn)] == [name]
 
 
-def test_manifest_of_fifty_rows_with_three_bad_starts_forty_seven_runs(aws, sfn_arn, lambda_context) -> None:  # type: ignore[no-untyped-def]
+def test_manifest_of_fifty_rows_with_three_bad_starts_forty_seven_runs(
+    aws, sfn_arn, lambda_context, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MAX_ACTIVE_RUNS", "50")  # room for every row; the queue has its own tests
+    Deps.reset()
     lines = ["name,idea,images.count,effects.aspects"] + [f"batch-{i},idea {i},2,9:16|1:1" for i in range(50)]
     lines[5] = "Bad Name,idea,2,9:16"  # file line 6: not a slug
     lines[20] = "batch-x,idea,twenty,9:16"  # file line 21: count is not a number
@@ -117,3 +121,43 @@ def test_an_event_that_is_not_from_s3_is_a_clear_error(aws, sfn_arn, lambda_cont
 
     with pytest.raises(UploadRejected, match="not an S3 'Object Created' notification"):
         start_run.lambda_handler({"detail": {}}, lambda_context)
+
+
+def test_a_batch_beyond_the_active_run_limit_is_queued_and_drains_as_runs_end(  # type: ignore[no-untyped-def]
+    aws, sfn_arn, lambda_context, monkeypatch
+) -> None:
+    from hookforge.triggers import release_slot
+
+    # Given at most 4 runs at once
+    monkeypatch.setenv("MAX_ACTIVE_RUNS", "4")
+    Deps.reset()
+    lines = ["name"] + [f"q-{i}" for i in range(10)]
+    # When a 10-row manifest arrives
+    result = start_run.lambda_handler(_put(aws, "briefs/queue.csv", "\n".join(lines).encode()), lambda_context)
+    # Then 4 start and 6 wait, in order
+    assert len(result["executions"]) == 4 and len(result["queued"]) == 6
+    assert len(_executions(sfn_arn)) == 4
+    # When one run ends (its last step releases its slot while it still counts as running)
+    sfn = boto3.client("stepfunctions")
+    ending = _executions(sfn_arn)[0]["executionArn"]
+    release_slot(Deps.current())
+    sfn.stop_execution(executionArn=ending)
+    # Then exactly the oldest queued run starts
+    names = {e["name"] for e in _executions(sfn_arn)}
+    assert len(names) == 5 and result["queued"][0] in names
+    # And a redelivered manifest neither starts nor re-queues anything
+    again = start_run.lambda_handler(_event(aws, "briefs/queue.csv"), lambda_context)
+    assert again["executions"] == [] and again["queued"] == [] and again["duplicates"] == 10
+
+
+def test_the_queue_is_not_started_twice_when_two_runs_end_together(aws, sfn_arn, lambda_context, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from hookforge.triggers import start_next_queued
+
+    monkeypatch.setenv("MAX_ACTIVE_RUNS", "1")
+    Deps.reset()
+    result = start_run.lambda_handler(_put(aws, "briefs/two.csv", b"name\nt-1\nt-2\nt-3\n"), lambda_context)
+    assert len(result["executions"]) == 1 and len(result["queued"]) == 2
+    boto3.client("stepfunctions").stop_execution(executionArn=_executions(sfn_arn)[0]["executionArn"])
+    first = start_next_queued(Deps.current())
+    second = start_next_queued(Deps.current())  # no room left: the limit still holds
+    assert first == [result["queued"][0]] and second == []

@@ -28,6 +28,8 @@ class Settings(BaseModel):
     state_machine_arn: str = ""
     #: who hears about uploads that could not start a run
     notify_email: str = ""
+    #: runs going at once; uploads beyond it wait in a queue (providers' rate tiers)
+    max_active_runs: int = 10
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -44,6 +46,7 @@ class Settings(BaseModel):
             "hook_rate_target": env.get("HOOK_RATE_TARGET"),
             "state_machine_arn": env.get("STATE_MACHINE_ARN"),
             "notify_email": env.get("NOTIFY_EMAIL"),
+            "max_active_runs": env.get("MAX_ACTIVE_RUNS"),
         }
         try:
             return cls.model_validate({k: v for k, v in values.items() if v not in (None, "")})

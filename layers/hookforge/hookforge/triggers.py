@@ -12,8 +12,10 @@ import hashlib
 import io
 import json
 import posixpath
+import time
 from typing import Any, Literal
 
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ValidationError
 
@@ -64,8 +66,9 @@ class S3Object(BaseModel):
 
 class TriggerResult(BaseModel):
     key: str
-    outcome: Literal["started", "duplicate", "rejected", "ignored", "batch"]
+    outcome: Literal["started", "queued", "duplicate", "rejected", "ignored", "batch"]
     executions: list[str] = []
+    queued: list[str] = []
     duplicates: int = 0
     errors: list[dict[str, Any]] = []
     error_key: str | None = None
@@ -131,18 +134,27 @@ def _start_brief(obj: S3Object, deps: Deps) -> TriggerResult:
         raise BriefInvalid(f"{obj.key}: the brief is {obj.size} bytes; the limit is {MAX_BRIEF_BYTES}")
     parse_brief(deps.store.get_bytes(obj.key), source=obj.key)  # bad briefs start nothing
     name = obj.execution_name()
-    started = start_execution(deps, name, obj.key)
+    outcome = start_execution(deps, name, obj.key)
     return TriggerResult(
-        key=obj.key, outcome="started" if started else "duplicate", executions=[name], duplicates=0 if started else 1
+        key=obj.key,
+        outcome=outcome,
+        executions=[name] if outcome == "started" else [],
+        queued=[name] if outcome == "queued" else [],
+        duplicates=int(outcome == "duplicate"),
     )
 
 
-def start_execution(deps: Deps, name: str, brief_key: str) -> bool:
-    """Start the pipeline under a deterministic name, once; False when that name was already started.
+Outcome = Literal["started", "queued", "duplicate"]
+
+
+def start_execution(deps: Deps, name: str, brief_key: str) -> Outcome:
+    """Start (or queue) the pipeline under a deterministic name, once.
 
     A conditional write claims the name first (Step Functions answers a same-name start of a *running*
     execution with success, so the claim is what tells a duplicate delivery apart). A claim left at
     "starting" by a crash is completed by the next delivery: StartExecution is idempotent by name.
+    While `max_active_runs` runs are going, the name is queued instead; every run that ends starts the
+    oldest queued one (`start_next_queued`), so a batch never outruns the providers' rate tiers.
     """
     table = deps.resource("dynamodb").Table(deps.settings.runs_table)
     claim = {"pk": f"TRIGGER#{name}", "sk": "TRIGGER", "brief_key": brief_key, "state": "starting"}
@@ -152,9 +164,19 @@ def start_execution(deps: Deps, name: str, brief_key: str) -> bool:
         if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
         existing = table.get_item(Key={"pk": claim["pk"], "sk": "TRIGGER"}).get("Item") or {}
-        if existing.get("state") == "started":
+        if existing.get("state") in ("started", "queued"):
             logger.info("duplicate delivery ignored", extra={"execution": name, "brief_key": brief_key})
-            return False
+            return "duplicate"
+    if active_runs(deps) >= deps.settings.max_active_runs:
+        table.put_item(Item={"pk": "QUEUE", "sk": f"{time.time():017.6f}#{name}", "name": name, "brief_key": brief_key})
+        _set_claim(table, name, "queued")
+        logger.info("run queued", extra={"execution": name, "brief_key": brief_key})
+        return "queued"
+    _start(deps, table, name, brief_key)
+    return "started"
+
+
+def _start(deps: Deps, table: Any, name: str, brief_key: str) -> None:
     try:
         deps.client("stepfunctions").start_execution(
             stateMachineArn=deps.settings.state_machine_arn, name=name, input=json.dumps({"brief_key": brief_key})
@@ -163,14 +185,60 @@ def start_execution(deps: Deps, name: str, brief_key: str) -> bool:
         if e.response["Error"]["Code"] != "ExecutionAlreadyExists":
             raise
         logger.info("execution already exists", extra={"execution": name})
+    _set_claim(table, name, "started")
+    logger.info("run started", extra={"execution": name, "brief_key": brief_key})
+
+
+def _set_claim(table: Any, name: str, state: str) -> None:
     table.update_item(
-        Key={"pk": claim["pk"], "sk": "TRIGGER"},
+        Key={"pk": f"TRIGGER#{name}", "sk": "TRIGGER"},
         UpdateExpression="SET #s = :s",
         ExpressionAttributeNames={"#s": "state"},
-        ExpressionAttributeValues={":s": "started"},
+        ExpressionAttributeValues={":s": state},
     )
-    logger.info("run started", extra={"execution": name, "brief_key": brief_key})
-    return True
+
+
+def active_runs(deps: Deps) -> int:
+    """How many pipeline executions are running now (counting stops once the limit is reached)."""
+    count = 0
+    paginator = deps.client("stepfunctions").get_paginator("list_executions")
+    for page in paginator.paginate(stateMachineArn=deps.settings.state_machine_arn, statusFilter="RUNNING"):
+        count += len(page["executions"])
+        if count >= deps.settings.max_active_runs:
+            break
+    return count
+
+
+def start_next_queued(deps: Deps, *, ending: int = 0) -> list[str]:
+    """Start the oldest queued runs while there is room. `ending`: runs that are finishing but still counted."""
+    if not deps.settings.state_machine_arn:
+        return []
+    table = deps.resource("dynamodb").Table(deps.settings.runs_table)
+    room = deps.settings.max_active_runs - (active_runs(deps) - ending)
+    started: list[str] = []
+    if room <= 0:
+        return started
+    items = table.query(KeyConditionExpression=Key("pk").eq("QUEUE"), ScanIndexForward=True, Limit=room).get(
+        "Items", []
+    )
+    for item in items:
+        try:  # the conditional delete makes each queued run start once, however many runs end at once
+            table.delete_item(Key={"pk": "QUEUE", "sk": item["sk"]}, ConditionExpression="attribute_exists(pk)")
+        except ClientError as e:
+            if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                continue
+            raise
+        _start(deps, table, str(item["name"]), str(item["brief_key"]))
+        started.append(str(item["name"]))
+    return started
+
+
+def release_slot(deps: Deps) -> None:
+    """A run ended: start what waits in the queue. Never fails the run that is ending."""
+    try:
+        start_next_queued(deps, ending=1)  # the calling run is in its last step, so it still counts as running
+    except Exception:  # noqa: BLE001 - the next run to end (or the next upload) tries again
+        logger.exception("could not start the next queued run")
 
 
 def _manifest_rows(raw: bytes, key: str) -> list[tuple[int, dict[str, Any] | None, str | None]]:
@@ -228,6 +296,7 @@ def start_manifest(obj: S3Object, deps: Deps) -> TriggerResult:
     stem = posixpath.splitext(posixpath.basename(obj.key))[0]
     errors: list[dict[str, Any]] = []
     executions: list[str] = []
+    queued: list[str] = []
     duplicates = 0
     for number, brief, problem in rows:
         if brief is not None:
@@ -241,11 +310,16 @@ def start_manifest(obj: S3Object, deps: Deps) -> TriggerResult:
         brief_key = f"batches/{stem}/{obj.etag or 'v'}/line-{number:04d}.json"
         deps.store.put_json(brief_key, brief)
         name = obj.execution_name(f"#line{number}")
-        if start_execution(deps, name, brief_key):
+        outcome = start_execution(deps, name, brief_key)
+        if outcome == "started":
             executions.append(name)
+        elif outcome == "queued":
+            queued.append(name)
         else:
             duplicates += 1
-    result = TriggerResult(key=obj.key, outcome="batch", executions=executions, duplicates=duplicates, errors=errors)
+    result = TriggerResult(
+        key=obj.key, outcome="batch", executions=executions, queued=queued, duplicates=duplicates, errors=errors
+    )
     if errors:
         result.error_key = _write_error(
             deps,

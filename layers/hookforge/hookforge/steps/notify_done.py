@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from hookforge import notify
+from hookforge import notify, triggers
 from hookforge.models import Notification, NotifyDoneInput
 from hookforge.observability import logger
 from hookforge.steps.deps import Deps
@@ -41,5 +41,6 @@ def run(event: NotifyDoneInput, deps: Deps) -> Notification:
         body_text=text,
     )
     deps.runs.update(run_id, step="NotifyDone", status="SUCCEEDED", hook_id=event.hook.hook_id)
+    triggers.release_slot(deps)
     logger.info("run succeeded", extra={"run_id": run_id, "hook_id": event.hook.hook_id})
     return Notification(sent_to=sent_to, message_key=run_key(run_id, name))
