@@ -61,7 +61,10 @@ def test_tiktok_export_uses_two_and_six_second_views(store: MetricsStore) -> Non
 
 
 def test_tiktok_singular_impression_header_is_accepted(store: MetricsStore) -> None:
-    text = "Ad name,Date,Impression,2-second video views,6-second video views,Cost,Clicks\nx | hk-00aa11bb22,2026-11-05,10,4,1,0.5,1\n"
+    text = (
+        "Ad name,Date,Impression,2-second video views,6-second video views,Cost,Clicks\n"
+        "x | hk-00aa11bb22,2026-11-05,10,4,1,0.5,1\n"
+    )
     platform, parsed = parse_csv(text)
     assert platform == "tiktok" and parsed.rows[0].impressions == 10 and not parsed.bad
 

@@ -26,10 +26,11 @@ Access patterns
 ---------------
 1. Register a hook ............................ PutItem HOOK#id/HOOK
 2. Is this hook id known? (import validation) . BatchGetItem HOOK#id/HOOK (100 per request)
-3. Import rows (set per day, exact totals) .... BatchGetItem the old day rows and totals, then one
-   TransactWriteItems per chunk: each day row Put with a condition on its old `version` (or
-   absence), each total Put with a condition on its old `version`. A concurrent writer cancels the
-   transaction; the chunk is re-read and re-applied, so totals always equal the sum of the day rows.
+3. Import rows (set per day, exact totals) .... BatchGetItem the old day rows (100 per request),
+   BatchWriteItem the changed ones (25 per request; a day row is *set*, so repeating it is harmless),
+   then per touched hook x platform: GetItem the total (its `version`), Query its day rows, and Put
+   the recomputed total with ConditionExpression version = <read> (or attribute_not_exists). A
+   concurrent import makes that Put fail; it is recomputed, so totals always equal the sum of days.
 4. Rank hooks by hook rate on a platform ...... Query GSI ByHookRate gsi1pk=RANK#<platform>, descending
 5. Every registered hook (zeros before data) .. Query GSI ByHookRate gsi1pk=HOOKS
 6. A hook's daily series (sparkline, dates) .... Query pk=HOOK#id, sk begins_with DAY#<platform>#

@@ -1,9 +1,12 @@
 """Data access for the metrics table (layout and access patterns: `hookforge.metrics.model`).
 
-Writes are batched: one BatchGetItem and one TransactWriteItems per chunk of up to 100 items, so an
-import costs a few hundredths of a request per row. Every write is conditional on the version it read,
-which keeps totals exactly equal to the sum of the day rows under re-imports, overlapping reports and
-concurrent importers.
+Writes are batched: day rows are read with BatchGetItem (100 keys) and the changed ones set with
+BatchWriteItem (25 items), so an import costs a few hundredths of a request per row. Day rows are *set*
+(reports are cumulative), never added to, so re-imports and overlapping reports are idempotent. Each
+total is then recomputed from its stored day rows and written conditionally on the version read before
+them: a concurrent import makes the write fail and the total is recomputed, so the last total written
+always equals the sum of the day rows. (TransactWriteItems would also work on AWS, but moto copies the
+whole table for every transaction item, which makes a 100 000-row local import quadratic.)
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from hookforge.observability import logger
 from hookforge.runs import _clean, plain
 
 #: DynamoDB's limits per request
-TRANSACT_MAX = 100
+BATCH_WRITE_MAX = 25
 BATCH_GET_MAX = 100
 #: hook fields copied onto each total so a ranking read is one Query
 HOOK_FIELDS = ("run_id", "brief", "prompt", "preset", "poster_key", "image_provider", "video_provider", "created_at")
@@ -130,114 +133,83 @@ class MetricsStore:
             result.bad.extend(BadRow(line, reason) for line in lines[key])
         good.sort(key=lambda r: (r.hook_id, r.platform, r.day, r.ad_name))
         for chunk in self._plan(good):
-            written = self._apply_chunk(chunk, known)
+            written = self._write_days(chunk)
             for row in chunk:
                 n = len(lines[row.key])
                 if row.key in written:
                     result.written += n
                 else:
                     result.unchanged += n
-                result.hooks.add(row.hook_id)
+        # totals are recomputed for every hook and platform the input names, changed or not, so a
+        # re-import also repairs a total left behind by an import that stopped half-way
+        for hook_id, platform in sorted({(r.hook_id, r.platform) for r in good}):
+            self.refresh_total(hook_id, platform, known[hook_id])
+            result.hooks.add(hook_id)
         return result
 
     def _plan(self, rows: list[DayRow]) -> Iterator[list[DayRow]]:
-        """Chunks whose day rows plus distinct totals fit one transaction (and one BatchGetItem)."""
-        chunk: list[DayRow] = []
-        totals: set[tuple[str, str]] = set()
-        for row in rows:
-            t = (row.hook_id, row.platform)
-            if len(chunk) + len(totals | {t}) > TRANSACT_MAX:
-                yield chunk
-                chunk, totals = [], set()
-            chunk.append(row)
-            totals.add(t)
-        if chunk:
-            yield chunk
+        for i in range(0, len(rows), BATCH_GET_MAX):
+            yield rows[i : i + BATCH_GET_MAX]
 
-    def _apply_chunk(self, chunk: list[DayRow], hooks: dict[str, dict[str, Any]]) -> set[tuple[str, str]]:
-        for attempt in range(self.max_attempts):
-            keys = [{"pk": pk, "sk": sk} for pk, sk in (r.key for r in chunk)]
-            total_keys = {(r.hook_id, r.platform) for r in chunk}
-            keys += [{"pk": hook_pk(h), "sk": total_sk(p)} for h, p in sorted(total_keys)]
-            old = {(i["pk"], i["sk"]): i for i in self._batch_get(keys)}
-            items, written = self._transaction(chunk, old, hooks)
-            if not items:
-                return written
-            try:
-                self.client.transact_write_items(TransactItems=items)
-                return written
-            except ClientError as e:
-                if not _retryable(e):
-                    raise
-                logger.info("metrics write conflict; re-reading", extra={"attempt": attempt + 1, "rows": len(chunk)})
-                time.sleep(min(1.0, 0.02 * 2**attempt) * random.random())
-        raise MetricsWriteConflict(
-            f"{len(chunk)} metric rows kept conflicting with another import after {self.max_attempts} attempts"
-        )
-
-    def _transaction(
-        self, chunk: list[DayRow], old: dict[tuple[str, str], dict[str, Any]], hooks: dict[str, dict[str, Any]]
-    ) -> tuple[list[dict[str, Any]], set[tuple[str, str]]]:
-        items: list[dict[str, Any]] = []
-        written: set[tuple[str, str]] = set()
-        totals: dict[tuple[str, str], dict[str, Any]] = {}
+    def _write_days(self, chunk: list[DayRow]) -> set[tuple[str, str]]:
+        """Set the chunk's day rows (idempotent puts); the keys whose stored figures changed."""
+        keys = [{"pk": pk, "sk": sk} for pk, sk in (r.key for r in chunk)]
+        old = {(i["pk"], i["sk"]): i for i in self._batch_get(keys)}
+        puts: list[dict[str, Any]] = []
         for row in chunk:
             before = old.get(row.key)
-            new = {c: getattr(row, c) for c in COUNTERS}
-            spend = _dec(row.spend)
-            if before is not None and all(int(before.get(c, 0)) == v for c, v in new.items()) and Decimal(
-                before.get("spend", 0)
-            ) == spend:
+            item = _day_item(row, before)
+            if before is not None and all(before.get(k) == item[k] for k in (*COUNTERS, "spend")):
                 continue
-            tkey = (row.hook_id, row.platform)
-            if tkey not in totals:
-                prev = old.get((hook_pk(row.hook_id), total_sk(row.platform)))
-                totals[tkey] = {"prev": prev, **{c: int(prev.get(c, 0)) if prev else 0 for c in COUNTERS}}
-                totals[tkey]["spend"] = Decimal(prev.get("spend", 0)) if prev else Decimal(0)
-                totals[tkey]["days"] = int(prev.get("days", 0)) if prev else 0
-            t = totals[tkey]
-            for c, v in new.items():
-                t[c] += v - (int(before.get(c, 0)) if before else 0)
-            t["spend"] += spend - (Decimal(before.get("spend", 0)) if before else Decimal(0))
-            if before is None:
-                t["days"] += 1
-            version = int(before["version"]) + 1 if before else 1
-            pk, sk = row.key
-            item = {
-                "pk": pk,
-                "sk": sk,
-                "hook_id": row.hook_id,
-                "platform": row.platform,
-                "day": row.day,
-                "ad_name": row.ad_name,
-                **new,
-                "spend": spend,
-                "version": version,
-                "updated_at": int(time.time()),
-            }
-            items.append({"Put": {"TableName": self.table_name, "Item": item, **_condition(before)}})
-            written.add(row.key)
-        for (hook_id, platform), t in totals.items():
-            prev = t.pop("prev")
-            rate = t["plays"] / t["impressions"] if t["impressions"] else 0.0
-            meta = {k: hooks[hook_id][k] for k in HOOK_FIELDS if hooks[hook_id].get(k) is not None}
+            puts.append(item)
+        for i in range(0, len(puts), BATCH_WRITE_MAX):
+            self._batch_write(puts[i : i + BATCH_WRITE_MAX])
+        return {(p["pk"], p["sk"]) for p in puts}
+
+    def refresh_total(self, hook_id: str, platform: str, hook: dict[str, Any]) -> dict[str, Any]:
+        """Recompute one total from its day rows and store it, conditional on the version read first.
+
+        Reading the version *before* the day rows means a concurrent import that lands in between
+        makes our put fail; we then read again, so the last total written always sums the stored days.
+        """
+        key = {"pk": hook_pk(hook_id), "sk": total_sk(platform)}
+        for attempt in range(self.max_attempts):
+            prev = self.table.get_item(Key=key, ConsistentRead=True).get("Item")
+            days = self._query(
+                KeyConditionExpression=Key("pk").eq(hook_pk(hook_id)) & Key("sk").begins_with(f"DAY#{platform}#"),
+                ConsistentRead=True,
+            )
+            sums: dict[str, Any] = {c: sum(int(d.get(c, 0)) for d in days) for c in COUNTERS}
+            sums["spend"] = _dec(sum(float(d.get("spend", 0)) for d in days))
+            sums["days"] = len(days)
+            if prev is not None and all(plain(prev.get(k)) == plain(v) for k, v in sums.items()):
+                return plain(prev)
+            rate = sums["plays"] / sums["impressions"] if sums["impressions"] else 0.0
+            meta = {k: hook[k] for k in HOOK_FIELDS if hook.get(k) is not None}
             item = {
                 **_clean(meta),
-                "pk": hook_pk(hook_id),
-                "sk": total_sk(platform),
+                **key,
                 "hook_id": hook_id,
                 "platform": platform,
-                **{c: t[c] for c in COUNTERS},
-                "spend": t["spend"],
-                "days": t["days"],
+                **sums,
                 "hook_rate": _dec(rate),
                 "version": int(prev["version"]) + 1 if prev else 1,
                 "gsi1pk": rank_pk(platform),
                 "gsi1sk": rank_sk(rate, hook_id),
                 "updated_at": int(time.time()),
             }
-            items.append({"Put": {"TableName": self.table_name, "Item": item, **_condition(prev)}})
-        return items, written
+            try:
+                self.table.put_item(Item=item, **_condition(prev))
+                return plain(item)
+            except ClientError as e:
+                if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+                logger.info("metrics total changed meanwhile", extra={"hook_id": hook_id, "attempt": attempt + 1})
+                time.sleep(min(1.0, 0.02 * 2**attempt) * random.random())
+        raise MetricsWriteConflict(
+            f"the {platform} total of {hook_id} kept changing under concurrent imports "
+            f"after {self.max_attempts} attempts"
+        )
 
     # ----------------------------------------------------------------------------------- reads
     def ranking(self, platform: str) -> list[dict[str, Any]]:
@@ -266,6 +238,16 @@ class MetricsStore:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def _batch_write(self, items: list[dict[str, Any]]) -> None:
+        pending: dict[str, Any] = {self.table_name: [{"PutRequest": {"Item": i}} for i in items]}
+        delay = 0.02
+        while pending:
+            page = self.client.batch_write_item(RequestItems=pending)
+            pending = page.get("UnprocessedItems") or {}
+            if pending:
+                time.sleep(delay * random.random())
+                delay = min(1.0, delay * 2)
+
     def _batch_get(self, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         pending: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}} if keys else {}
@@ -280,6 +262,22 @@ class MetricsStore:
         return out
 
 
+def _day_item(row: DayRow, before: dict[str, Any] | None) -> dict[str, Any]:
+    pk, sk = row.key
+    return {
+        "pk": pk,
+        "sk": sk,
+        "hook_id": row.hook_id,
+        "platform": row.platform,
+        "day": row.day,
+        "ad_name": row.ad_name,
+        **{c: getattr(row, c) for c in COUNTERS},
+        "spend": _dec(row.spend),
+        "version": int(before["version"]) + 1 if before else 1,
+        "updated_at": int(time.time()),
+    }
+
+
 def _condition(before: dict[str, Any] | None) -> dict[str, Any]:
     if before is None:
         return {"ConditionExpression": "attribute_not_exists(pk)"}
@@ -288,17 +286,6 @@ def _condition(before: dict[str, Any] | None) -> dict[str, Any]:
         "ExpressionAttributeNames": {"#v": "version"},
         "ExpressionAttributeValues": {":v": before["version"]},
     }
-
-
-def _retryable(e: ClientError) -> bool:
-    """A lost race (condition failed or conflict) is retried; anything else is a real error."""
-    code = e.response["Error"]["Code"]
-    if code == "TransactionConflictException":
-        return True
-    if code != "TransactionCanceledException":
-        return False
-    reasons = [r.get("Code", "None") for r in e.response.get("CancellationReasons", [])]
-    return all(r in ("None", "ConditionalCheckFailed", "TransactionConflict") for r in reasons)
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
@@ -311,9 +298,7 @@ def table_definition(name: str) -> dict[str, Any]:
     return {
         "TableName": name,
         "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "gsi1pk", "gsi1sk")
-        ],
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "gsi1pk", "gsi1sk")],
         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         "GlobalSecondaryIndexes": [
             {
