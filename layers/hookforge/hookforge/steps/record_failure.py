@@ -22,13 +22,12 @@ def failed_state(deps: Deps, execution_arn: str | None) -> str:
     if not execution_arn:
         return "unknown"
     try:
-        history = deps.client("stepfunctions").get_execution_history(
-            executionArn=execution_arn, reverseOrder=True, maxResults=100
-        )
+        paginator = deps.client("stepfunctions").get_paginator("get_execution_history")
+        events = [e for page in paginator.paginate(executionArn=execution_arn) for e in page["events"]]
     except Exception:  # noqa: BLE001 - the history only improves the record; never fail over it
         logger.warning("execution history unavailable", extra={"execution_arn": execution_arn})
         return "unknown"
-    for event in history.get("events", []):
+    for event in sorted(events, key=lambda e: e["id"], reverse=True):
         details = event.get("stateEnteredEventDetails")
         if details and details.get("name") != "RecordFailure":
             return str(details["name"])

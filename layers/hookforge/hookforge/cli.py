@@ -1,0 +1,135 @@
+"""The `hookforge` command line: run the hook pipeline locally, end to end, with no AWS account."""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from hookforge.errors import HookforgeError
+
+app = typer.Typer(
+    name="hookforge",
+    help=(
+        "Make AI-generated visual hooks for video ads, and prove which ones work.\n\n"
+        "A brief goes through inspiration -> candidate stills -> your pick -> image-to-video -> effects for every "
+        "placement. Locally everything runs in-process on the same state machine as in AWS; without API keys the "
+        "offline providers (catalog, placeholder, kenburns) are used."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+console = Console(stderr=True)
+
+HomeOption = Annotated[
+    Path,
+    typer.Option("--home", envvar="HOOKFORGE_HOME", help="Local state: mirrored bucket and tables.", show_default=True),
+]
+OutOption = Annotated[Path, typer.Option("--out", help="Where finished runs are copied (<out>/<run_id>/).")]
+
+#: what each state means to a person watching the run
+_STEP_LABELS = {
+    "ValidateBrief": "Checking the brief",
+    "FetchInspiration": "Finding proven prompts",
+    "GenerateCandidates": "Generating candidate stills",
+    "RequestSelection": "Waiting for the pick",
+    "SubmitVideo": "Turning the still into a clip",
+    "PollVideo": "Waiting for the clip",
+    "ApplyEffects": "Rendering effects for every placement",
+    "RegisterHook": "Registering the hook for hook-rate tracking",
+    "NotifyDone": "Notifying the owner",
+    "RecordFailure": "Recording the failure",
+}
+
+
+def _terminal_chooser(out: Path):  # type: ignore[no-untyped-def]
+    """Ask on the terminal which candidate to use (the files are shown so you can open them)."""
+    from hookforge.approval.records import Decision
+
+    def choose(engine, record):  # type: ignore[no-untyped-def]
+        console.print(f"\n[bold]Pick a candidate[/bold] (round {record.round + 1}):")
+        for i, candidate in enumerate(record.candidates, start=1):
+            path = engine.home / "bucket" / candidate.key
+            label = " [dim](placeholder)[/dim]" if candidate.placeholder else ""
+            console.print(f"  [bold]{i}[/bold]. {path}{label}\n     [dim]{candidate.prompt[:110]}[/dim]")
+        if not sys.stdin.isatty():
+            raise typer.BadParameter("no terminal to ask on: pass --pick N")
+        answer = typer.prompt(f"Candidate number (1-{len(record.candidates)}), or 'r' to reject", default="1")
+        if answer.strip().lower() in ("r", "reject"):
+            return Decision(action="reject", feedback="rejected on the terminal", decided_by="terminal")
+        return Decision(action="pick", index=int(answer), decided_by="terminal")
+
+    return choose
+
+
+def _run(brief: Path | bytes, *, home: Path, out: Path, pick_n: int | None, label: str) -> None:
+    from hookforge.local import LocalEngine, pick
+
+    console.print(f"[bold]hookforge[/bold] running {label} (state: {home})")
+    with LocalEngine(home) as engine:
+        chooser = pick(pick_n) if pick_n is not None else _terminal_chooser(out)
+        with console.status("Starting the state machine...") as status:
+
+            def on_state(name: str) -> None:
+                if name in _STEP_LABELS:
+                    console.print(f"  [green]•[/green] {_STEP_LABELS[name]} [dim]({name})[/dim]")
+                    status.update(_STEP_LABELS[name] + "...")
+
+            result = engine.run(brief, chooser=chooser, on_state=on_state)
+        target = engine.export(result, out)
+    if not result.succeeded:
+        console.print(f"[bold red]error:[/bold red] {result.error}: {result.message}")
+        if result.failed_state:
+            console.print(f"  failed at step {result.failed_state}; everything produced so far is in {target}")
+        console.print(f"  failure record: {target / 'failure.json'}")
+        raise typer.Exit(code=1)
+    console.print(f"[bold green]Hook ready[/bold green] — run {result.run_id}, files in {target}")
+    for aspect, path in result.outputs.items():
+        console.print(f"  {aspect}: {target / 'hooks' / path.name}")
+    first = next(iter(result.outputs.values()))
+    # the last line is the finished hook's path, for scripts
+    typer.echo(str((target / "hooks" / first.name).resolve()))
+
+
+@app.command()
+def run(
+    brief: Annotated[
+        Path, typer.Argument(help="Brief file (JSON or YAML); see examples/.", exists=True, dir_okay=False)
+    ],
+    pick: Annotated[
+        int | None, typer.Option("--pick", min=1, help="Pick candidate N without asking (non-interactive).")
+    ] = None,
+    home: HomeOption = Path(".hookforge"),
+    out: OutOption = Path("hookforge-out"),
+) -> None:
+    """Run one brief through the whole pipeline and print the finished hook's path last."""
+    _run(brief, home=home, out=out, pick_n=pick, label=str(brief))
+
+
+@app.command()
+def demo(home: HomeOption = Path(".hookforge"), out: OutOption = Path("hookforge-out")) -> None:
+    """Run the built-in demo brief with --pick 1 (offline providers; no keys needed)."""
+    data = resources.files("hookforge").joinpath("data/demo_brief.json").read_bytes()
+    _run(data, home=home, out=out, pick_n=1, label="the demo brief")
+
+
+def main() -> None:
+    """Entry point: named errors print as one clear line, never a traceback."""
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    try:
+        app()
+    except HookforgeError as e:
+        console.print(f"[bold red]error:[/bold red] {e.name}: {e}")
+        if e.hint:
+            console.print(f"  {e.hint}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

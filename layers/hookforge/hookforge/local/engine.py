@@ -1,0 +1,494 @@
+"""The local engine: runs statemachine/*.asl.json itself on moto's Step Functions interpreter, in-process.
+
+Every Lambda task is routed to the handler template.yaml declares for it; S3, DynamoDB, SES and Step
+Functions calls from the handlers hit moto in the same process. The bucket is mirrored to
+`<home>/bucket/` and the tables to `<home>/tables/*.json` after every task, so outputs and metrics
+survive between runs and nothing already produced is lost when a run fails.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import shutil
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
+from typing import Any, Protocol
+
+from hookforge.approval.records import ApprovalRecord, Decision, decide
+from hookforge.errors import HookforgeError
+from hookforge.local import template as tpl
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+BUCKET = "hookforge-local-artifacts"
+LOCAL_NAMES = {
+    "ArtifactsBucket": BUCKET,
+    "RunsTable": "hookforge-local-runs",
+    "MetricsTable": "hookforge-local-metrics",
+}
+STATE_MACHINE = "HookPipelineStateMachine"
+
+
+def project_root() -> Path:
+    """The folder holding template.yaml (the package lives in <root>/layers/hookforge/hookforge)."""
+    configured = os.environ.get("HOOKFORGE_PROJECT_ROOT")
+    if configured:
+        return Path(configured)
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "template.yaml").exists() and (parent / "statemachine").is_dir():
+            return parent
+    raise HookforgeError("cannot find template.yaml; run from a hookforge checkout or set HOOKFORGE_PROJECT_ROOT")
+
+
+class Chooser(Protocol):
+    """Answers a pending selection: a Decision, or None to be asked again shortly."""
+
+    def __call__(self, engine: LocalEngine, record: ApprovalRecord) -> Decision | None: ...
+
+
+def pick(n: int, *, motion_prompt: str | None = None) -> Chooser:
+    """A chooser that always picks candidate `n` (1-based): `hookforge run --pick N`."""
+
+    def choose(engine: LocalEngine, record: ApprovalRecord) -> Decision:
+        index = min(n, len(record.candidates))
+        return Decision(action="pick", index=index, motion_prompt=motion_prompt, decided_by="--pick")
+
+    return choose
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    execution_arn: str
+    status: str
+    error: str | None = None
+    message: str | None = None
+    failed_state: str | None = None
+    run_dir: Path | None = None
+    outputs: dict[str, Path] = field(default_factory=dict)
+    output: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "SUCCEEDED"
+
+
+class VirtualClock:
+    """Wall time plus the seconds Wait states skipped when time_scale < 1."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.offset += seconds
+
+
+class _LambdaContext:
+    def __init__(self, function_name: str) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}"
+        self.memory_limit_in_mb = 1024
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+_ACTIVE: LocalEngine | None = None
+
+
+def _route_invoke(
+    self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
+) -> bytes:
+    """Replacement for moto's LambdaSimpleBackend.invoke: run the real handler, report errors like AWS."""
+    engine = _ACTIVE
+    if engine is None:  # pragma: no cover - only when a test forgets the engine
+        raise RuntimeError("no local engine is active")
+    payload, failed = engine.invoke(function_name.rsplit(":", 1)[-1], body)
+    if failed:
+        response_headers["x-amz-function-error"] = "Unhandled"  # so Retry/Catch behave as on AWS
+    return payload
+
+
+class LocalEngine:
+    """Runs the hook pipeline locally. Use as a context manager (it starts and stops moto)."""
+
+    def __init__(self, home: Path | str = ".hookforge", *, root: Path | None = None, time_scale: float = 1.0) -> None:
+        self.home = Path(home).resolve()
+        self.root = root or project_root()
+        self.time_scale = time_scale
+        self.clock = VirtualClock()
+        self.template = tpl.load_template(self.root / "template.yaml")
+        self.functions = tpl.functions(self.template)
+        self.invocations: list[tuple[str, float]] = []
+        self._handlers: dict[str, Callable[..., Any]] = {}
+        self._mock: Any = None
+        self._patches: list[tuple[Any, str, Any]] = []
+        self._saved_env: dict[str, str | None] = {}
+        self._known_etags: dict[str, str] = {}
+        self._sync_lock = threading.RLock()
+        self._log_stream: Any = None
+        self.deps: Any = None
+        self.state_machine_arn = ""
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> LocalEngine:
+        global _ACTIVE
+        if _ACTIVE is not None:
+            raise HookforgeError("another local engine is already running in this process")
+        from moto import mock_aws
+
+        self._set_env()
+        self._mock = mock_aws(
+            config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+        )
+        self._mock.start()
+        _ACTIVE = self
+        try:
+            self._patch_moto()
+            self._quiet_logs()
+            self._build_resources()
+            self._load_state()
+            from hookforge.steps.deps import Deps
+
+            Deps.reset()
+            self.deps = Deps.current()
+            self.deps.clock = self.clock
+            Deps._current = self.deps
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _ACTIVE
+        try:
+            if self._mock is not None and self.deps is not None:
+                self.sync()
+        finally:
+            for owner, name, original in reversed(self._patches):
+                setattr(owner, name, original)
+            self._patches.clear()
+            if self._log_stream is not None:
+                self._log_stream.close()
+                self._log_stream = None
+            if self._mock is not None:
+                self._mock.stop()
+                self._mock = None
+            from hookforge.steps.deps import Deps
+
+            Deps.reset()
+            for key, value in self._saved_env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            _ACTIVE = None
+
+    def _set_env(self) -> None:
+        secret_file = self.home / "approval-secret"
+        self.home.mkdir(parents=True, exist_ok=True)
+        if not secret_file.exists():
+            secret_file.write_text(secrets.token_urlsafe(48))
+            secret_file.chmod(0o600)
+        env = {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_SESSION_TOKEN": "local",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "ARTIFACTS_BUCKET": BUCKET,
+            "RUNS_TABLE": LOCAL_NAMES["RunsTable"],
+            "METRICS_TABLE": LOCAL_NAMES["MetricsTable"],
+            "HOOKFORGE_STAGE": "local",
+            "HOOKFORGE_HOME": str(self.home),
+            "HOOKFORGE_APPROVAL_SECRET_FILE": str(secret_file),
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_SERVICE_NAME": "hookforge",
+            "POWERTOOLS_METRICS_NAMESPACE": "Hookforge",
+        }
+        # fake credentials: a local run can never reach a real account, whatever the shell has set
+        for key, value in env.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+        from hookforge.config import settings
+
+        settings.cache_clear()
+
+    def _patch(self, owner: Any, name: str, replacement: Any) -> None:
+        self._patches.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, replacement)
+
+    def _patch_moto(self) -> None:
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+        from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+        from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+        self._patch(LambdaSimpleBackend, "invoke", _route_invoke)
+        clock, scale = self.clock, self.time_scale
+
+        def scaled_wait(fn_self: Any, env: Any, wait_seconds: int) -> None:
+            real = max(0.0, wait_seconds * scale)
+            if real > 0:
+                env.program_state_event.wait(real)
+            clock.advance(wait_seconds - real)
+
+        self._patch(WaitFunction, "_wait_interval", scaled_wait)
+
+        class _ScaledTime:
+            """`time` for the retrier: Retry intervals shrink with time_scale too."""
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(time, name)
+
+            @staticmethod
+            def sleep(seconds: float) -> None:
+                time.sleep(seconds * scale)
+                clock.advance(seconds - seconds * scale)
+
+        self._patch(retrier_decl, "time", _ScaledTime())
+
+    def _quiet_logs(self) -> None:
+        """moto logs every caught task failure with a traceback; the run record says it better."""
+        for name in ("moto.stepfunctions", "moto.stepfunctions.parser"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        log_dir = self.home / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        hook_logger = logging.getLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "hookforge"))
+        from hookforge.observability import logger  # noqa: F401 - creates the handler we redirect
+
+        stream = (log_dir / "hookforge.jsonl").open("a", encoding="utf-8")
+        self._log_stream = stream
+        for handler in hook_logger.handlers:
+            if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+                self._patches.append((handler, "stream", handler.stream))
+                handler.setStream(stream)
+
+    # ------------------------------------------------------------------ resources
+    def _build_resources(self) -> None:
+        import boto3
+
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=BUCKET)
+        ddb = boto3.client("dynamodb", region_name=REGION)
+        for logical_id, kwargs in tpl.tables(self.template).items():
+            ddb.create_table(TableName=LOCAL_NAMES.get(logical_id, f"hookforge-local-{logical_id}"), **kwargs)
+        secretsmanager = boto3.client("secretsmanager", region_name=REGION)
+        key = Path(os.environ["HOOKFORGE_APPROVAL_SECRET_FILE"]).read_text().strip()
+        secretsmanager.create_secret(Name="hookforge/approval-signing-key", SecretString=key)
+        ses = boto3.client("ses", region_name=REGION)
+        ses.verify_email_identity(EmailAddress="hookforge@example.com")
+        machine = tpl.state_machines(self.template)[STATE_MACHINE]
+        definition = (self.root / machine["definition_uri"]).read_text(encoding="utf-8")
+        for name, logical_id in machine["substitutions"].items():
+            definition = definition.replace("${" + name + "}", self.function_arn(logical_id))
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        self.state_machine_arn = sfn.create_state_machine(
+            name="hookforge-hook-pipeline",
+            definition=definition,
+            type="STANDARD",
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/hookforge-local",
+        )["stateMachineArn"]
+
+    @staticmethod
+    def function_arn(logical_id: str) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:hookforge-{logical_id}"
+
+    # ------------------------------------------------------------------ lambda routing
+    def handler(self, logical_id: str) -> Callable[..., Any]:
+        if logical_id not in self._handlers:
+            spec = self.functions[logical_id]
+            self._handlers[logical_id] = getattr(import_module(spec.module), spec.handler)
+        return self._handlers[logical_id]
+
+    def invoke(self, function_name: str, body: Any) -> tuple[bytes, bool]:
+        """Run the handler for `function_name`; (payload, failed) as the Lambda service would report it."""
+        logical_id = function_name.removeprefix("hookforge-")
+        event = json.loads(body) if body else {}
+        started = time.perf_counter()
+        try:
+            result = self.handler(logical_id)(event, _LambdaContext(function_name))
+            payload, failed = json.dumps(result).encode(), False
+        except Exception as e:  # noqa: BLE001 - becomes a Lambda function error, exactly as on AWS
+            error = {
+                "errorType": type(e).__name__,
+                "errorMessage": str(e),
+                "stackTrace": traceback.format_tb(e.__traceback__)[-3:],
+            }
+            payload, failed = json.dumps(error).encode(), True
+        finally:
+            self.invocations.append((logical_id, time.perf_counter() - started))
+            self.sync()
+        return payload, failed
+
+    # ------------------------------------------------------------------ persistence
+    def _load_state(self) -> None:
+        import boto3
+
+        bucket_dir = self.home / "bucket"
+        s3 = boto3.client("s3", region_name=REGION)
+        if bucket_dir.is_dir():
+            for path in sorted(p for p in bucket_dir.rglob("*") if p.is_file()):
+                key = path.relative_to(bucket_dir).as_posix()
+                s3.upload_file(str(path), BUCKET, key)
+        self._known_etags = self._etags(s3)
+        ddb = boto3.client("dynamodb", region_name=REGION)
+        for table_file in sorted((self.home / "tables").glob("*.json")):
+            items = json.loads(table_file.read_text(encoding="utf-8"))
+            name = table_file.stem
+            for start in range(0, len(items), 25):
+                batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+                ddb.batch_write_item(RequestItems={name: batch})
+
+    @staticmethod
+    def _etags(s3: Any) -> dict[str, str]:
+        etags: dict[str, str] = {}
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+            etags.update({obj["Key"]: obj["ETag"] for obj in page.get("Contents", [])})
+        return etags
+
+    def sync(self) -> None:
+        """Mirror the bucket (changed objects only) and every table to the home folder."""
+        import boto3
+
+        with self._sync_lock:
+            s3 = boto3.client("s3", region_name=REGION)
+            bucket_dir = self.home / "bucket"
+            current = self._etags(s3)
+            for key, etag in current.items():
+                if self._known_etags.get(key) != etag:
+                    target = bucket_dir / key
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    s3.download_file(BUCKET, key, str(target))
+            for key in set(self._known_etags) - set(current):
+                (bucket_dir / key).unlink(missing_ok=True)
+            self._known_etags = current
+            ddb = boto3.client("dynamodb", region_name=REGION)
+            tables_dir = self.home / "tables"
+            tables_dir.mkdir(parents=True, exist_ok=True)
+            for name in ddb.list_tables()["TableNames"]:
+                items: list[dict[str, Any]] = []
+                for page in ddb.get_paginator("scan").paginate(TableName=name):
+                    items.extend(page["Items"])
+                tmp = tables_dir / f".{name}.json.tmp"
+                tmp.write_text(json.dumps(items), encoding="utf-8")
+                tmp.replace(tables_dir / f"{name}.json")
+
+    # ------------------------------------------------------------------ running
+    def submit_brief(self, brief: Path | bytes, *, name: str | None = None) -> str:
+        """Put a brief file into briefs/ (as an S3 upload would) and return its key."""
+        data = brief if isinstance(brief, bytes) else Path(brief).read_bytes()
+        filename = name or (Path(brief).name if not isinstance(brief, bytes) else "brief.json")
+        key = f"briefs/{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}-{_safe_name(filename)}"
+        self.deps.store.put_bytes(key, data)
+        return key
+
+    def start(self, brief_key: str, *, run_id: str | None = None) -> tuple[str, str]:
+        run_id = run_id or f"run-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(5)}"
+        arn = self.deps.client("stepfunctions").start_execution(
+            stateMachineArn=self.state_machine_arn, name=run_id, input=json.dumps({"brief_key": brief_key})
+        )["executionArn"]
+        return run_id, arn
+
+    def states_entered(self, execution_arn: str) -> list[str]:
+        events = self.deps.client("stepfunctions").get_execution_history(executionArn=execution_arn)["events"]
+        return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+    def wait(
+        self,
+        run_id: str,
+        execution_arn: str,
+        *,
+        chooser: Chooser | None = None,
+        on_state: Callable[[str], None] | None = None,
+        poll: float = 0.1,
+    ) -> RunResult:
+        sfn = self.deps.client("stepfunctions")
+        seen = 0
+        while True:
+            desc = sfn.describe_execution(executionArn=execution_arn)
+            if on_state is not None:
+                names = self.states_entered(execution_arn)
+                for name in names[seen:]:
+                    on_state(name)
+                seen = len(names)
+            if desc["status"] != "RUNNING":
+                break
+            if chooser is not None:
+                record = self.deps.approvals.pending_for_run(run_id)
+                if record is not None:
+                    decision = chooser(self, record)
+                    if decision is not None:
+                        decide(self.deps.approvals, sfn, record.approval_id, decision, now=int(self.clock()))
+            time.sleep(poll)
+        self.sync()
+        return self._result(run_id, execution_arn, desc)
+
+    def _result(self, run_id: str, execution_arn: str, desc: dict[str, Any]) -> RunResult:
+        run = self.deps.runs.get(run_id) or {}
+        output = json.loads(desc.get("output") or "{}")
+        run_dir = self.home / "bucket" / "runs" / run_id
+        outputs = {
+            aspect: self.home / "bucket" / key
+            for aspect, key in (output.get("render", {}) or {}).get("outputs", {}).items()
+        }
+        return RunResult(
+            run_id=run_id,
+            execution_arn=execution_arn,
+            status=desc["status"],
+            error=run.get("error") or desc.get("error"),
+            message=run.get("error_message") or desc.get("cause"),
+            failed_state=run.get("failed_state"),
+            run_dir=run_dir if run_dir.exists() else None,
+            outputs=outputs,
+            output=output,
+        )
+
+    def run(
+        self,
+        brief: Path | bytes,
+        *,
+        chooser: Chooser | None = None,
+        on_state: Callable[[str], None] | None = None,
+        run_id: str | None = None,
+    ) -> RunResult:
+        key = self.submit_brief(brief)
+        run_id, arn = self.start(key, run_id=run_id)
+        return self.wait(run_id, arn, chooser=chooser, on_state=on_state)
+
+    def export(self, result: RunResult, out_dir: Path) -> Path:
+        """Copy the run's folder (hooks, poster, preview, candidates, records) to <out>/<run_id>/."""
+        target = Path(out_dir) / result.run_id
+        if result.run_dir is not None:
+            shutil.copytree(result.run_dir, target, dirs_exist_ok=True)
+        return target
+
+
+def _safe_name(filename: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "-_." else "-" for c in filename)
+    return keep.strip(".-")[:80] or "brief.json"
+
+
+@contextmanager
+def engine(home: Path | str, **kwargs: Any) -> Iterator[LocalEngine]:
+    with LocalEngine(home, **kwargs) as running:
+        yield running

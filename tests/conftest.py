@@ -1,0 +1,101 @@
+"""Shared fixtures: moto-backed AWS with the template's bucket and tables, tiny briefs, the local engine."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """moto for every AWS call, with the artifacts bucket and the template's tables; fresh Deps per test."""
+    from moto import mock_aws
+
+    from hookforge.local import template as tpl
+    from hookforge.steps.deps import Deps
+
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "ARTIFACTS_BUCKET": "hf-test-artifacts",
+        "RUNS_TABLE": "hf-test-runs",
+        "METRICS_TABLE": "hf-test-metrics",
+        "HOOKFORGE_STAGE": "local",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        boto3.client("s3").create_bucket(Bucket=env["ARTIFACTS_BUCKET"])
+        template = tpl.load_template(ROOT / "template.yaml")
+        names = {"RunsTable": env["RUNS_TABLE"], "MetricsTable": env["METRICS_TABLE"]}
+        ddb = boto3.client("dynamodb")
+        for logical_id, kwargs in tpl.tables(template).items():
+            ddb.create_table(TableName=names.get(logical_id, logical_id), **kwargs)
+        Deps.reset()
+        yield {"bucket": env["ARTIFACTS_BUCKET"], "deps": Deps.current(), **env}
+        Deps.reset()
+
+
+class FakeContext:
+    function_name = "hookforge-test"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:hookforge-test"
+    memory_limit_in_mb = 512
+    aws_request_id = "test-request"
+    log_group_name = "/aws/lambda/hookforge-test"
+    log_stream_name = "test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+@pytest.fixture
+def lambda_context() -> FakeContext:
+    return FakeContext()
+
+
+def tiny_brief(**overrides: Any) -> dict[str, Any]:
+    """A brief that renders fast: small stills, a 2 s clip, one aspect."""
+    brief: dict[str, Any] = {
+        "name": "tiny-test",
+        "idea": "neon sneaker energy",
+        "images": {"provider": "placeholder", "count": 2, "size": "256x448"},
+        "video": {"providers": ["kenburns"], "duration": 2, "ratio": "9:16"},
+        "effects": {"preset": "clean", "aspects": ["9:16"]},
+        "selection": {"timeout_hours": 1, "max_rounds": 1},
+    }
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(brief.get(key), dict):
+            brief[key] = {**brief[key], **value}
+        else:
+            brief[key] = value
+    return brief
+
+
+@pytest.fixture
+def write_brief(tmp_path: Path):  # type: ignore[no-untyped-def]
+    def write(brief: dict[str, Any] | str, name: str = "brief.json") -> Path:
+        path = tmp_path / name
+        path.write_text(brief if isinstance(brief, str) else json.dumps(brief))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Any]:
+    from hookforge.local import LocalEngine
+
+    with LocalEngine(tmp_path / "home", root=ROOT, time_scale=0.01) as running:
+        yield running

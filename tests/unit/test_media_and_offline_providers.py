@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from hookforge.errors import ImageInvalid, VideoInvalid
+from hookforge.media import check_image, frame_at, probe
+from hookforge.providers.catalog import CatalogSource
+from hookforge.providers.kenburns import motion_for, render_kenburns
+from hookforge.providers.placeholder import render_placeholder
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("kb")
+    still = d / "still.png"
+    still.write_bytes(render_placeholder("a glowing orb", 320, 320, seed=7))
+    return render_kenburns(still, d / "clip.mp4", ratio="1:1", duration=2, prompt="slow push-in")
+
+
+def test_kenburns_renders_a_real_clip_that_moves(clip: Path) -> None:
+    info = probe(clip)
+    assert (info.codec, info.width, info.height, info.fps, info.frames) == ("h264", 960, 960, 30.0, 60)
+    first, last = frame_at(clip, 0.0, size=(96, 96)), frame_at(clip, 1.9, size=(96, 96))
+    diff = sum(abs(a - b) for a, b in zip(first.tobytes(), last.tobytes(), strict=True)) / (96 * 96 * 3)
+    assert diff > 1.5
+
+
+def test_kenburns_reads_direction_from_the_motion_prompt() -> None:
+    assert motion_for("pull out to reveal the city")[:2] == (0.14, 0.0)
+    assert motion_for("push in")[:2] == (0.0, 0.14)
+    assert motion_for("pan right slowly")[2] > 0
+
+
+def test_probe_rejects_a_truncated_video(clip: Path, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(clip.read_bytes()[: clip.stat().st_size // 2])
+    with pytest.raises(VideoInvalid, match="cut.mp4"):
+        probe(cut)
+
+
+@pytest.mark.parametrize(("content", "message"), [(b"", "empty"), (b"not a video at all", "not a readable video")])
+def test_probe_rejects_empty_and_non_video_files(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "x.mp4"
+    path.write_bytes(content)
+    with pytest.raises(VideoInvalid, match=message):
+        probe(path)
+
+
+def test_check_image_accepts_png_and_reports_size() -> None:
+    info = check_image(render_placeholder("x", 300, 260, seed=1))
+    assert (info.format, info.width, info.height, info.mime) == ("PNG", 300, 260, "image/png")
+
+
+def _gif() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (300, 300)).save(out, format="GIF")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n" + b"0" * 100, "does not decode"),
+        (render_placeholder("x", 300, 300, seed=1)[:2000], "does not decode"),
+        (render_placeholder("x", 120, 300, seed=1), "at least 256"),
+        (_gif(), "unsupported image format GIF"),
+    ],
+)
+def test_check_image_rejects_bad_images_with_a_reason(data: bytes, message: str) -> None:
+    with pytest.raises(ImageInvalid, match=message):
+        check_image(data)
+
+
+def test_placeholder_is_deterministic_and_labelled() -> None:
+    a = render_placeholder("neon shoe", 400, 300, seed=5, index=2)
+    assert a == render_placeholder("neon shoe", 400, 300, seed=5, index=2)
+    assert a != render_placeholder("neon shoe", 400, 300, seed=6, index=2)
+
+
+def test_catalog_ranks_tag_matches_first() -> None:
+    ideas = CatalogSource().search("coffee morning", limit=3)
+    assert "coffee" in ideas[0].text
+    assert all(i.source == "catalog" and i.url and i.url.startswith("catalog:") for i in ideas)
