@@ -3,11 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import fixture_text
 
 from hookforge.metrics.ingest import InputInvalid, import_csv, import_json, parse_csv, parse_json
 from hookforge.metrics.report import build_report
 from hookforge.metrics.store import MetricsStore
+from tests.unit.metrics.support import fixture_text
 
 
 def _total(store: MetricsStore, hook_id: str, platform: str) -> dict[str, Any]:

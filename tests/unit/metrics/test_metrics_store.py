@@ -4,12 +4,12 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from conftest import HOOKS, fixture_text
 
 from hookforge.metrics.ingest import import_csv
 from hookforge.metrics.model import DayRow
 from hookforge.metrics.report import build_report, winners
 from hookforge.metrics.store import MetricsStore, MetricsWriteConflict
+from tests.unit.metrics.support import HOOKS, fixture_text
 
 
 class CallCounter:

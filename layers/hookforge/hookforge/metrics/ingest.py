@@ -353,3 +353,46 @@ def import_csv(store: Any, text: str, *, platform: str | None = None, source: st
 def import_json(store: Any, body: Any, *, source: str = "api") -> ImportReport:
     platform, parsed = parse_json(body)
     return import_parsed(store, platform, parsed, source=source)
+
+
+#: the import report of `reports/x.csv` is `reports/x.csv.import.json`
+IMPORT_REPORT_SUFFIX = ".import.json"
+
+
+def platform_from_key(key: str) -> str | None:
+    """`reports/<platform>/...` names the format; anything else is detected from the header."""
+    parts = key.split("/")
+    return parts[1] if len(parts) > 2 and parts[1] in PLATFORMS else None
+
+
+def import_object(artifacts: Any, store: Any, key: str) -> tuple[str, ImportReport]:
+    """Import one report object from the bucket and store its import report beside it.
+
+    A file that cannot be read as a whole still gets an import report (with the reason on line 0),
+    so a dropped file never disappears without an answer.
+    """
+    raw = artifacts.get_bytes(key)
+    started = time.time()
+    try:
+        text = raw.decode("utf-8-sig")
+        if key.lower().endswith(".json"):
+            import json
+
+            report = import_json(store, json.loads(text), source=key)
+        else:
+            report = import_csv(store, text, platform=platform_from_key(key), source=key)
+    except (UnicodeDecodeError, ValueError) as e:  # InputInvalid and JSONDecodeError are ValueErrors
+        report = ImportReport(
+            source=key,
+            platform=platform_from_key(key) or "generic",
+            lines=0,
+            imported=0,
+            unchanged=0,
+            bad=[BadRow(0, f"the file cannot be read: {e}")],
+            hooks=[],
+            started_at=started,
+            finished_at=time.time(),
+        )
+    report_key = key + IMPORT_REPORT_SUFFIX
+    artifacts.put_json(report_key, report.to_dict())
+    return report_key, report
