@@ -119,6 +119,13 @@ def demo(home: HomeOption = Path(".hookforge"), out: OutOption = Path("hookforge
     _run(data, home=home, out=out, pick_n=1, label="the demo brief")
 
 
+# hook-rate metrics (issue 7): `hookforge metrics import|report`, `hookforge dashboard`
+from hookforge.metrics.cli import dashboard_command, metrics_app  # noqa: E402 - registered after the core commands
+
+app.add_typer(metrics_app, name="metrics")
+app.command("dashboard")(dashboard_command)
+
+
 def main() -> None:
     """Entry point: named errors print as one clear line, never a traceback."""
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")

@@ -102,7 +102,9 @@ def ranking_svg(stats: list[HookStat], target: float) -> str:
         parts.append("</g>")
     tx = x(target)
     parts.append(
-        f'<line id="target-line" class="target" x1="{tx:.1f}" y1="{pad - 14}" x2="{tx:.1f}" y2="{height - pad}"/>'
+        # a thin rect rather than a line: a zero-width line has no box for hit-testing or tests
+        f'<rect id="target-line" class="target" x="{tx - 1:.1f}" y="{pad - 14}" width="2" '
+        f'height="{height - 2 * pad + 14}"/>'
         f'<text x="{tx + 4:.1f}" y="{pad - 16}" class="target-label">target {_pct(target)}</text></svg>'
     )
     return "".join(parts)
@@ -156,7 +158,7 @@ svg .grid{stroke:#e5e7eb}svg .tick{font-size:11px;fill:#6b7280;text-anchor:middl
 svg .label{font-size:12px;text-anchor:end;fill:#111827;font-family:ui-monospace,monospace}
 svg .bar{fill:#93c5fd}.winner .bar{fill:#34d399}.below .bar{fill:#fca5a5}
 svg .whisker{stroke:#1f2937;stroke-width:1.6}svg .value{font-size:11px;fill:#374151}svg .nodata{fill:#9ca3af}
-svg .target{stroke:#dc2626;stroke-width:2;stroke-dasharray:6 4}svg .target-label{font-size:12px;fill:#dc2626;
+svg .target{fill:#dc2626}svg .target-label{font-size:12px;fill:#dc2626;
 font-weight:600}table{border-collapse:collapse;width:100%}th,td{padding:8px;border-bottom:1px solid #eceef3;
 text-align:left;vertical-align:middle}th{font-size:12px;color:#6b7280;font-weight:600}td.num{text-align:right;
 font-variant-numeric:tabular-nums}.poster{width:54px;height:96px;object-fit:cover;border-radius:6px;background:#ddd;
@@ -224,7 +226,7 @@ def render_dashboard(
         f"target {_pct(target)} · {_e(scope)}</p></header><main>"
         f'<section class="card">{_form(filters)}</section>'
         f'<section class="card"><h2>Ranking by hook rate</h2>{ranking_svg(stats, target)}'
-        '<p class="muted">Bars: hook rate; whiskers: 95% Wilson interval; dashed red line: target. '
+        '<p class="muted">Bars: hook rate; whiskers: 95% Wilson interval; red line: target. '
         "Winner when the whole interval clears the target, below target when all of it misses.</p></section>"
         '<section class="card"><table id="hooks"><thead><tr><th>#</th><th>Poster</th><th>Hook</th>'
         "<th>Platform</th><th>Impressions</th><th>Plays</th><th>Hook rate (95% CI)</th>"
