@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
@@ -90,67 +91,73 @@ def test_winners_return_prompt_and_preset_of_winning_hooks(store: MetricsStore) 
     assert [(w.hook_id, w.prompt, w.preset) for w in best] == [("hk-1a2b3c4d5e", "prompt of hk-1a2b3c4d5e", "punchy")]
 
 
-def test_concurrent_change_between_read_and_write_keeps_totals_exact(store: MetricsStore) -> None:
-    # Given a rival importer (its own client) that changes the same day and its total just before
-    # our conditional total write (once)
+def _hold_lease(store: MetricsStore, hook_id: str, *, expires_in: int) -> None:
+    """Another importer's lease on the meta total, as its UpdateItem would leave it."""
+    store.table.update_item(
+        Key={"pk": f"HOOK#{hook_id}", "sk": "TOTAL#meta"},
+        UpdateExpression="SET lock_owner = :o, lock_expires = :e, dirty = :d",
+        ExpressionAttributeValues={":o": "other-import", ":e": int(time.time()) + expires_in, ":d": True},
+    )
+
+
+def test_import_waits_for_a_live_lease_then_gives_up_with_named_error(store: MetricsStore) -> None:
+    # Given another import holding the lease on this hook's Meta total
     store.apply([_row("hk-1a2b3c4d5e", "2026-11-01", 100, 30)])
-    fired: list[bool] = []
+    _hold_lease(store, "hk-1a2b3c4d5e", expires_in=600)
+    store.lease_wait = 0.3
+    # When we import for that hook / Then we stop with a named error instead of racing it
+    with pytest.raises(MetricsWriteConflict, match="another import holds the meta totals of hk-1a2b3c4d5e"):
+        store.apply([_row("hk-1a2b3c4d5e", "2026-11-02", 10, 1)])
 
-    def race(**_: Any) -> None:
-        if not fired:
-            fired.append(True)
-            other = MetricsStore(_resource(store), store.table_name)
-            other.apply([_row("hk-1a2b3c4d5e", "2026-11-01", 500, 100)])
 
-    store.client.meta.events.register("before-call.dynamodb.PutItem", race, unique_id="race")
-    # When we import a different figure for that day and a new day
-    result = store.apply([_row("hk-1a2b3c4d5e", "2026-11-01", 200, 60), _row("hk-1a2b3c4d5e", "2026-11-02", 10, 1)])
-    store.client.meta.events.unregister("before-call.dynamodb.PutItem", unique_id="race")
-    # Then our total write failed its condition, was recomputed, and equals the sum of the stored days
-    assert fired and result.written == 2
+def test_total_left_dirty_by_a_dead_import_is_recounted_from_days(store: MetricsStore) -> None:
+    # Given an import that died after writing a day row but before its total (lease expired, dirty)
+    store.apply([_row("hk-1a2b3c4d5e", "2026-11-01", 100, 30)])
+    row = _row("hk-1a2b3c4d5e", "2026-11-02", 50, 20)
+    store.table.put_item(
+        Item={
+            "pk": row.key[0],
+            "sk": row.key[1],
+            "hook_id": row.hook_id,
+            "platform": "meta",
+            "day": row.day,
+            "ad_name": row.ad_name,
+            "impressions": 50,
+            "plays": 20,
+            "holds": 0,
+            "clicks": 0,
+            "spend": 0,
+            "version": 1,
+        }
+    )
+    _hold_lease(store, "hk-1a2b3c4d5e", expires_in=-1)
+    # When the next import of that hook runs
+    result = store.apply([_row("hk-1a2b3c4d5e", "2026-11-03", 10, 4)])
+    # Then the total counts every stored day, including the one the dead import left, and the lease is gone
     total = store.table.get_item(Key={"pk": "HOOK#hk-1a2b3c4d5e", "sk": "TOTAL#meta"})["Item"]
-    days = store.days("hk-1a2b3c4d5e", "meta")
-    assert (int(total["impressions"]), int(total["plays"])) == (510, 101)  # rival's day 1 + our day 2
-    assert sum(int(d["impressions"]) for d in days) == 510
+    assert result.written == 1
+    assert (int(total["impressions"]), int(total["plays"]), int(total["days"])) == (160, 54, 3)
+    assert "lock_owner" not in total and "dirty" not in total
 
 
-def test_total_write_gives_up_with_named_error_when_conflicts_never_stop(store: MetricsStore) -> None:
-    # Given another writer that, before each of our total writes, adds a day and bumps the total version
-    store.apply([_row("hk-1a2b3c4d5e", "2026-11-01", 100, 30)])
-    table = _resource(store).Table(store.table_name)
-    n = [0]
-
-    def race(**_: Any) -> None:
-        n[0] += 1
-        table.put_item(
-            Item={
-                "pk": "HOOK#hk-1a2b3c4d5e",
-                "sk": f"DAY#meta#2026-12-{n[0]:02d}#x",
-                "impressions": 1,
-                "plays": 0,
-                "holds": 0,
-                "clicks": 0,
-                "spend": 0,
-                "day": f"2026-12-{n[0]:02d}",
-                "platform": "meta",
-                "version": 1,
-            }
-        )
-        table.update_item(
+def test_lost_lease_marks_total_for_recount_and_raises(store: MetricsStore) -> None:
+    # Given our lease is taken over (it expired) while we write the day rows
+    def steal(**_: Any) -> None:
+        store.table.update_item(
             Key={"pk": "HOOK#hk-1a2b3c4d5e", "sk": "TOTAL#meta"},
-            UpdateExpression="ADD version :one",
-            ExpressionAttributeValues={":one": 1},
+            UpdateExpression="SET lock_owner = :o",
+            ExpressionAttributeValues={":o": "thief"},
         )
 
-    store.max_attempts = 3
-    store.client.meta.events.register("before-call.dynamodb.PutItem", race, unique_id="race")
+    store.client.meta.events.register("before-call.dynamodb.BatchWriteItem", steal, unique_id="steal")
     try:
-        # When we import / Then it stops with a named error instead of writing a total it cannot vouch for
-        with pytest.raises(MetricsWriteConflict, match="after 3 attempts"):
-            store.apply([_row("hk-1a2b3c4d5e", "2026-11-01", 999, 9)])
+        with pytest.raises(MetricsWriteConflict, match="expired during the import"):
+            store.apply([_row("hk-1a2b3c4d5e", "2026-11-01", 100, 30)])
     finally:
-        store.client.meta.events.unregister("before-call.dynamodb.PutItem", unique_id="race")
-    assert n[0] == 3
+        store.client.meta.events.unregister("before-call.dynamodb.BatchWriteItem", unique_id="steal")
+    # Then the total is left dirty, so the next lease holder recounts it
+    total = store.table.get_item(Key={"pk": "HOOK#hk-1a2b3c4d5e", "sk": "TOTAL#meta"})["Item"]
+    assert total["dirty"] is True
 
 
 def test_batched_import_costs_under_a_tenth_of_a_request_per_row(store: MetricsStore) -> None:

@@ -16,21 +16,22 @@ platform total     HOOK#<hook_id> / TOTAL#<platform>               RANK#<platfor
   (aspect -> S3 key), poster_key, created_at.
 - day row: what one ad that carries the hook did on one platform on one day, *as last reported*:
   impressions, plays (the platform's hook-rate numerator: Meta 3-second video plays, TikTok 2-second
-  video views), holds (Meta ThruPlays, TikTok 6-second video views), spend, clicks, ad name, source,
-  and `version` (incremented on every change). `<ad>` is a short hash of the ad name, so one hook that
+  video views), holds (Meta ThruPlays, TikTok 6-second video views), spend, clicks, ad name and
+  `version` (incremented on every change). `<ad>` is a short hash of the ad name, so one hook that
   runs in several ads adds up, while the same ad's day is *set*, never added (reports are cumulative).
-- platform total: the sums of every day row of the hook on that platform, plus `version`, `days`, and
-  the hook's prompt/preset/poster_key copied in so a ranking read needs no second lookup.
+- platform total: the sums of every day row of the hook on that platform, `days`, `hook_rate`, the
+  hook's prompt/preset/poster_key copied in so a ranking read needs no second lookup, and while an
+  import runs `lock_owner`/`lock_expires`/`dirty` (the lease that keeps the sums exact).
 
 Access patterns
 ---------------
 1. Register a hook ............................ PutItem HOOK#id/HOOK
 2. Is this hook id known? (import validation) . BatchGetItem HOOK#id/HOOK (100 per request)
-3. Import rows (set per day, exact totals) .... BatchGetItem the old day rows (100 per request),
-   BatchWriteItem the changed ones (25 per request; a day row is *set*, so repeating it is harmless),
-   then per touched hook x platform: GetItem the total (its `version`), Query its day rows, and Put
-   the recomputed total with ConditionExpression version = <read> (or attribute_not_exists). A
-   concurrent import makes that Put fail; it is recomputed, so totals always equal the sum of days.
+3. Import rows (set per day, exact totals) .... per touched hook x platform total: UpdateItem takes a
+   lease (condition: no live lease; marks it dirty); BatchGetItem the old day rows (100 per request);
+   BatchWriteItem the changed ones (25 per request; a day row is *set*, so repeating it is harmless);
+   Put the total = old total + the changed rows' differences, condition: we still hold the lease
+   (which it drops). A total found dirty was left by an import that died: it is recounted (Query).
 4. Rank hooks by hook rate on a platform ...... Query GSI ByHookRate gsi1pk=RANK#<platform>, descending
 5. Every registered hook (zeros before data) .. Query GSI ByHookRate gsi1pk=HOOKS
 6. A hook's daily series (sparkline, dates) .... Query pk=HOOK#id, sk begins_with DAY#<platform>#
