@@ -93,7 +93,7 @@ def report_command(
         target = engine.deps.settings.hook_rate_target
         stats = build_report(engine.deps.metrics, target=target, **f.query())
     if as_json:
-        typer.echo(json.dumps([s.to_dict() for s in stats], indent=2))
+        typer.echo(json.dumps([s.to_dict() for s in stats], indent=2, ensure_ascii=False))
     else:
         typer.echo(format_table(stats) if stats else "no hooks registered yet: run `hookforge demo` first")
 
