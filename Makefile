@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 TOOLS := .venv-tools
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 TOOLS_STAMP := $(TOOLS)/.installed-v1
+CHECKOV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV)/.installed-v1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -29,7 +31,15 @@ $(TOOLS_STAMP):
 	$(TOOLS)/bin/pip install -q aws-sam-cli statelint
 	@touch $@
 
-tools: $(TOOLS_STAMP)  ## install sam, statelint (own environment)
+# checkov pins an old boto3 of its own: it gets an environment of its own too.
+$(CHECKOV_STAMP):
+	@echo "==> installing checkov into $(CHECKOV)"
+	$(PY) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/pip install -q --upgrade pip
+	$(CHECKOV)/bin/pip install -q checkov
+	@touch $@
+
+tools: $(TOOLS_STAMP) $(CHECKOV_STAMP)  ## install sam, statelint and checkov (own environments)
 
 # Browser tests drive Debian's Chromium; never a downloaded browser build.
 browser-deps:  ## install Debian's chromium if missing
@@ -43,8 +53,8 @@ setup: $(STAMP)  ## create .venv with hookforge installed (editable)
 demo: $(STAMP)  ## run the whole pipeline locally on the built-in brief (no AWS, no keys)
 	$(BIN)/hookforge demo
 
-test: $(STAMP) $(TOOLS_STAMP) browser-deps  ## run every test (unit, integration, browser, template checks)
-	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(BIN)/pytest -q
+test: $(STAMP) tools browser-deps  ## run every test (unit, integration, browser, template checks)
+	PATH="$(CURDIR)/$(TOOLS)/bin:$(CURDIR)/$(CHECKOV)/bin:$$PATH" $(BIN)/pytest -q
 
 bench: $(STAMP)  ## print measured performance ratios
 	$(BIN)/python -m benchmarks
@@ -54,4 +64,4 @@ lint: $(STAMP)  ## ruff + mypy
 	$(BIN)/mypy
 
 clean:  ## remove environments and local state
-	rm -rf $(VENV) $(TOOLS) .hookforge hookforge-out .pytest_cache
+	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .hookforge hookforge-out .pytest_cache

@@ -86,3 +86,21 @@ def test_pick_selects_that_candidate(engine, write_brief, pick_n) -> None:  # ty
     selection = result.output["selection"]
     assert selection["candidate"]["index"] == pick_n - 1
     assert selection["decided_by"] == "--pick"
+
+
+def test_no_task_token_or_secret_reaches_logs_or_artifacts(engine, write_brief, capsys, caplog) -> None:  # type: ignore[no-untyped-def]
+    # Given a run that went through selection (so a task token and the signing key existed)
+    result = engine.run(write_brief(tiny_brief()), chooser=pick(1))
+    assert result.succeeded
+    run = engine.deps.runs.get(result.run_id)
+    token = engine.deps.approvals.get(run["approval_id"]).task_token
+    signing_key = (engine.home / "approval-secret").read_text().strip()
+    assert len(token) > 20 and len(signing_key) > 20
+    # Then neither appears in the engine's log file, captured logs, console output or any artifact
+    log_file = (engine.home / "logs" / "hookforge.jsonl").read_text()
+    assert "selection requested" in log_file  # the scan reads real log lines
+    haystacks = [log_file, caplog.text, capsys.readouterr().out]
+    haystacks += [p.read_bytes().decode("utf-8", "replace") for p in (engine.home / "bucket").rglob("*") if p.is_file()]
+    for text in haystacks:
+        assert token not in text
+        assert signing_key not in text

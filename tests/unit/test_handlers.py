@@ -139,6 +139,8 @@ def test_record_failure_writes_failure_json_and_lists_artifacts(aws, lambda_cont
     assert out["error"] == "ProviderError" and out["message"] == "boom" and out["failed_state"] == "SubmitVideo"
     assert sum("/candidates/" in a for a in out["artifacts"]) == 2
     assert aws["deps"].store.get_json(out["failure_key"])["message"] == "boom"
+    notice = aws["deps"].store.get_bytes(f"runs/{state['run_id']}/failure-notification.html").decode()
+    assert "ProviderError" in notice and "SubmitVideo" in notice and "/candidates/" in notice
     assert aws["deps"].runs.get(state["run_id"])["status"] == "FAILED"
 
 

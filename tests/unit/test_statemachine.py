@@ -49,7 +49,8 @@ def _targets(state: dict[str, Any]) -> list[str]:
 
 
 def tool(name: str) -> str:
-    found = shutil.which(name) or shutil.which(name, path=str(ROOT / ".venv-tools" / "bin"))
+    own = ":".join(str(ROOT / venv / "bin") for venv in (".venv-tools", ".venv-checkov"))
+    found = shutil.which(name) or shutil.which(name, path=own)
     if not found:
         pytest.fail(f"{name} is not installed: run `make tools` (make test does it)")
     return found

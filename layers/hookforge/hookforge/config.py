@@ -24,6 +24,10 @@ class Settings(BaseModel):
     stage: str = "aws"
     #: hook-rate target (fraction), 0.30 by default
     hook_rate_target: float = 0.30
+    #: the pipeline StartRun starts (set by template.yaml; the local engine sets its own)
+    state_machine_arn: str = ""
+    #: who hears about uploads that could not start a run
+    notify_email: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -38,6 +42,8 @@ class Settings(BaseModel):
             "approval_secret_name": env.get("APPROVAL_SECRET_NAME"),
             "stage": env.get("HOOKFORGE_STAGE"),
             "hook_rate_target": env.get("HOOK_RATE_TARGET"),
+            "state_machine_arn": env.get("STATE_MACHINE_ARN"),
+            "notify_email": env.get("NOTIFY_EMAIL"),
         }
         try:
             return cls(**{k: v for k, v in values.items() if v not in (None, "")})

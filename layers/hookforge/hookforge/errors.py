@@ -97,6 +97,12 @@ class VideoFailed(ProviderError):
     """The image-to-video task failed at the provider."""
 
 
+class VideoSubmitUnconfirmed(ProviderError):
+    """A create request was sent but its answer was lost: the task may exist (and bill). Never resubmitted."""
+
+    hint = "Check the provider's dashboard for the task before starting a new run; hookforge will not submit twice."
+
+
 class VideoTimedOut(HookforgeError):
     """The image-to-video task did not finish before the run's deadline."""
 

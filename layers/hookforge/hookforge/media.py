@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,18 +155,29 @@ class ImageInfo:
 _MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 
 
-def check_image(data: bytes, *, min_side: int = 256, max_bytes: int = 20 * 1024 * 1024) -> ImageInfo:
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+def check_image(
+    data: bytes, *, min_side: int = 256, max_bytes: int = 20 * 1024 * 1024, max_pixels: int = MAX_IMAGE_PIXELS
+) -> ImageInfo:
     """Verify that `data` is a whole PNG/JPEG/WebP image of a usable size; ImageInvalid otherwise."""
     if not data:
         raise ImageInvalid("the image is empty (0 bytes)")
     if len(data) > max_bytes:
         raise ImageInvalid(f"the image is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB")
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            fmt = img.format or ""
-            img.load()  # decodes every byte: a truncated file fails here
-            width, height = img.size
-    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                fmt = img.format or ""
+                width, height = img.size  # from the header: checked before a single pixel is decoded
+                if width * height > max_pixels:
+                    raise ImageInvalid(f"the image claims {width}x{height} pixels; the limit is {max_pixels:,}")
+                img.load()  # decodes every byte: a truncated file fails here
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ImageInvalid(f"the image is a decompression bomb ({e})") from e
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise ImageInvalid(f"the image does not decode ({e.__class__.__name__}: {e})") from e
     if fmt not in _MIME:
         raise ImageInvalid(f"unsupported image format {fmt or 'unknown'}; use PNG, JPEG or WebP")

@@ -73,6 +73,20 @@ class VideoSpec(_Model):
     def _providers_known(cls, v: list[str]) -> list[str]:
         return [_known("video provider", p, VIDEO_GENERATORS) for p in v]
 
+    @model_validator(mode="after")
+    def _runway_accepts(self) -> VideoSpec:
+        """Runway's model, ratio and duration are checked here, so a bad brief fails before anything is made."""
+        if "runway" in self.providers:
+            from hookforge.errors import BriefInvalid
+            from hookforge.providers.runway import resolve
+
+            model = self.model if self.providers[0] == "runway" else None
+            try:
+                resolve(model, self.ratio, self.duration)
+            except BriefInvalid as e:
+                raise ValueError(str(e)) from e
+        return self
+
 
 class EffectsSpec(_Model):
     """How the clip is polished and reframed (step 5)."""
@@ -173,6 +187,12 @@ class StepError(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     error: str = Field(alias="Error")
     cause: str = Field(default="", alias="Cause")
+
+    @field_validator("cause", mode="before")
+    @classmethod
+    def _no_cause(cls, v: object) -> object:
+        # a task failure may carry no cause (moto's SendTaskFailure passes null); an empty one reads the same
+        return "" if v is None else v
 
     def message(self) -> str:
         """The human message inside a Lambda error cause (JSON with errorMessage), else the cause."""
@@ -307,6 +327,17 @@ class VideoJob(_Model):
     raw_key: str | None = None
     credits: float | None = None
     fallbacks: list[str] = Field(default_factory=list)
+    #: which submission this is (one runs-table item VIDEO#<attempt> each) and which provider of the chain
+    attempt: int = Field(default=0, ge=0)
+    provider_index: int = Field(default=0, ge=0)
+    #: resubmissions of this provider after an INTERNAL.* failure (at most one)
+    resubmits: int = Field(default=0, ge=0)
+    #: the adaptive poller's memory: expected run time, last time seen queued, time of the progress reading
+    expected_seconds: float = Field(default=0.0, ge=0)
+    started_after: float | None = None
+    progress_at: float | None = None
+    throttled_since: float | None = None
+    cost_usd: float | None = None
 
 
 class PollVideoInput(_Model):

@@ -7,13 +7,21 @@ from __future__ import annotations
 
 INSPIRATION_SOURCES: dict[str, str] = {
     "catalog": "hookforge.providers.catalog:CatalogSource",
+    "lexica": "hookforge.providers.lexica:LexicaSource",
+    "civitai": "hookforge.providers.civitai:CivitaiSource",
+    "winners": "hookforge.providers.winners:WinnersSource",
 }
 
 IMAGE_GENERATORS: dict[str, str] = {
     "placeholder": "hookforge.providers.placeholder:PlaceholderImages",
     "upload": "hookforge.providers.upload:UploadedImages",
+    "openai": "hookforge.providers.openai_images:OpenAIImages",
+    "stability": "hookforge.providers.stability:StabilityImages",
+    "bedrock": "hookforge.providers.bedrock_canvas:BedrockCanvasImages",
 }
 
 VIDEO_GENERATORS: dict[str, str] = {
     "kenburns": "hookforge.providers.kenburns:KenBurnsVideo",
+    "runway": "hookforge.providers.runway:RunwayVideo",
+    "nova-reel": "hookforge.providers.nova_reel:NovaReelVideo",
 }

@@ -90,6 +90,36 @@ class RunsRepo:
             raise
         return True
 
+    def replace_child_if(self, run_id: str, sk: str, item: dict[str, Any], *, field: str, equals: Any) -> bool:
+        """Overwrite a child item only while its `field` still equals `equals`; False when it did not."""
+        try:
+            self.table.put_item(
+                Item=_clean({"pk": f"RUN#{run_id}", "sk": sk, **item}),
+                ConditionExpression="#f = :v",
+                ExpressionAttributeNames={"#f": field},
+                ExpressionAttributeValues={":v": _clean(equals)},
+            )
+        except ClientError as e:
+            if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def children(self, run_id: str, prefix: str) -> list[dict[str, Any]]:
+        """Every child item of a run whose sort key starts with `prefix`."""
+        from boto3.dynamodb.conditions import Key
+
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(f"RUN#{run_id}") & Key("sk").begins_with(prefix)
+        }
+        while True:
+            page = self.table.query(**kwargs)
+            items.extend(plain(i) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def get_child(self, run_id: str, sk: str) -> dict[str, Any] | None:
         item = self.table.get_item(Key={"pk": f"RUN#{run_id}", "sk": sk}).get("Item")
         return plain(item) if item else None

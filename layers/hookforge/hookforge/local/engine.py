@@ -140,12 +140,20 @@ class LocalEngine:
         self.template = tpl.load_template(self.root / "template.yaml")
         self.functions = tpl.functions(self.template)
         self.invocations: list[tuple[str, float]] = []
+        #: (run_id, logical id of the function) -> "exception" | "timeout" | "throttle": make that task fail
+        self.faults: dict[tuple[str, str], str] = {}
         self._handlers: dict[str, Callable[..., Any]] = {}
         self._mock: Any = None
         self._patches: list[tuple[Any, str, Any]] = []
         self._saved_env: dict[str, str | None] = {}
         self._known_etags: dict[str, str] = {}
         self._sync_lock = threading.RLock()
+        # sync coalescing: parallel Map iterations each ask for a sync; a mirror taken after a request
+        # covers it, so covered requests return at once instead of queueing behind the lock
+        self._sync_requested = 0
+        self._sync_covered = 0
+        self._sync_counter = threading.Lock()
+        self._sync_clients: tuple[Any, Any] | None = None
         self._log_stream: Any = None
         self.deps: Any = None
         self.state_machine_arn = ""
@@ -183,6 +191,7 @@ class LocalEngine:
         global _ACTIVE
         try:
             if self._mock is not None and self.deps is not None:
+                self._stop_running_executions()
                 self.sync()
         finally:
             for owner, name, original in reversed(self._patches):
@@ -203,6 +212,15 @@ class LocalEngine:
                 else:
                     os.environ[key] = value
             _ACTIVE = None
+
+    def _stop_running_executions(self) -> None:
+        """Executions still waiting (e.g. for a pick) end with the engine instead of running on in threads."""
+        sfn = self.deps.client("stepfunctions")
+        for page in sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=self.state_machine_arn, statusFilter="RUNNING"
+        ):
+            for execution in page["executions"]:
+                sfn.stop_execution(executionArn=execution["executionArn"], cause="the local engine stopped")
 
     def _set_env(self) -> None:
         secret_file = self.home / "approval-secret"
@@ -308,6 +326,8 @@ class LocalEngine:
             type="STANDARD",
             roleArn=f"arn:aws:iam::{ACCOUNT}:role/hookforge-local",
         )["stateMachineArn"]
+        self._saved_env.setdefault("STATE_MACHINE_ARN", os.environ.get("STATE_MACHINE_ARN"))
+        os.environ["STATE_MACHINE_ARN"] = self.state_machine_arn
 
     @staticmethod
     def function_arn(logical_id: str) -> str:
@@ -326,6 +346,7 @@ class LocalEngine:
         event = json.loads(body) if body else {}
         started = time.perf_counter()
         try:
+            self._inject_fault(logical_id, event)
             result = self.handler(logical_id)(event, _LambdaContext(function_name))
             payload, failed = json.dumps(result).encode(), False
         except Exception as e:  # noqa: BLE001 - becomes a Lambda function error, exactly as on AWS
@@ -339,6 +360,18 @@ class LocalEngine:
             self.invocations.append((logical_id, time.perf_counter() - started))
             self.sync()
         return payload, failed
+
+    def _inject_fault(self, logical_id: str, event: dict[str, Any]) -> None:
+        """Fail this invocation the way AWS would, when a test asked for it (see `faults`)."""
+        kind = self.faults.get((str(event.get("run_id", "")), logical_id))
+        if kind == "exception":
+            raise InjectedFault(f"fault injected into {logical_id}")
+        if kind == "timeout":
+            raise SandboxTimedout(f"{logical_id}: Task timed out after 60.00 seconds")
+        if kind == "throttle":
+            from hookforge.errors import ProviderThrottled
+
+            raise ProviderThrottled(f"{logical_id}: 429 Too Many Requests (injected)")
 
     # ------------------------------------------------------------------ persistence
     def _load_state(self) -> None:
@@ -370,8 +403,20 @@ class LocalEngine:
         """Mirror the bucket (changed objects only) and every table to the home folder."""
         import boto3
 
+        with self._sync_counter:
+            self._sync_requested += 1
+            mine = self._sync_requested
         with self._sync_lock:
-            s3 = boto3.client("s3", region_name=REGION)
+            if self._sync_covered >= mine:
+                return  # a mirror that started after this request already holds its writes
+            with self._sync_counter:
+                covering = self._sync_requested
+            if self._sync_clients is None:  # built once: a client costs more than a small mirror
+                self._sync_clients = (
+                    boto3.client("s3", region_name=REGION),
+                    boto3.client("dynamodb", region_name=REGION),
+                )
+            s3, ddb = self._sync_clients
             bucket_dir = self.home / "bucket"
             current = self._etags(s3)
             for key, etag in current.items():
@@ -382,7 +427,6 @@ class LocalEngine:
             for key in set(self._known_etags) - set(current):
                 (bucket_dir / key).unlink(missing_ok=True)
             self._known_etags = current
-            ddb = boto3.client("dynamodb", region_name=REGION)
             tables_dir = self.home / "tables"
             tables_dir.mkdir(parents=True, exist_ok=True)
             for name in ddb.list_tables()["TableNames"]:
@@ -392,6 +436,7 @@ class LocalEngine:
                 tmp = tables_dir / f".{name}.json.tmp"
                 tmp.write_text(json.dumps(items), encoding="utf-8")
                 tmp.replace(tables_dir / f"{name}.json")
+            self._sync_covered = covering
 
     # ------------------------------------------------------------------ running
     def submit_brief(self, brief: Path | bytes, *, name: str | None = None) -> str:
@@ -475,12 +520,54 @@ class LocalEngine:
         run_id, arn = self.start(key, run_id=run_id)
         return self.wait(run_id, arn, chooser=chooser, on_state=on_state)
 
+    def upload(self, key: str, data: bytes) -> dict[str, Any]:
+        """Put an object into the bucket and deliver its EventBridge `Object Created` event to StartRun."""
+        self.deps.store.put_bytes(key, data)
+        return self.deliver(key)
+
+    def deliver(self, key: str) -> dict[str, Any]:
+        """(Re)deliver the `Object Created` event of an existing object, as EventBridge may do more than once."""
+        head = self.deps.store.head(key) or {}
+        event = {
+            "version": "0",
+            "source": "aws.s3",
+            "detail-type": "Object Created",
+            "account": ACCOUNT,
+            "region": REGION,
+            "detail": {
+                "bucket": {"name": BUCKET},
+                "object": {
+                    "key": key,
+                    "size": head.get("ContentLength", 0),
+                    "etag": head.get("ETag", "").strip('"'),
+                    "version-id": head.get("VersionId"),
+                },
+                "reason": "PutObject",
+            },
+        }
+        payload, failed = self.invoke("hookforge-StartRunFunction", json.dumps(event))
+        result: dict[str, Any] = json.loads(payload)
+        if failed:
+            raise HookforgeError(f"StartRun failed: {result.get('errorType')}: {result.get('errorMessage')}")
+        return result
+
     def export(self, result: RunResult, out_dir: Path) -> Path:
         """Copy the run's folder (hooks, poster, preview, candidates, records) to <out>/<run_id>/."""
         target = Path(out_dir) / result.run_id
         if result.run_dir is not None:
             shutil.copytree(result.run_dir, target, dirs_exist_ok=True)
         return target
+
+
+class InjectedFault(RuntimeError):
+    """An unexpected exception inside a handler, injected by a test."""
+
+
+class SandboxTimedout(RuntimeError):
+    """What Lambda reports when a function runs past its timeout."""
+
+
+SandboxTimedout.__name__ = "Sandbox.Timedout"
 
 
 def _safe_name(filename: str) -> str:

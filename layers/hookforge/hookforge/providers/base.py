@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -48,6 +49,23 @@ class ProviderContext:
     http: httpx.Client | None = None
     secret: Callable[[str, str], str] = _default_secret
     clients: dict[str, Any] = field(default_factory=dict)
+    #: how providers sleep between their own retries (tests inject a recorder instead of waiting)
+    sleep: Callable[[float], None] = time.sleep
+    #: builds a boto3 client by service name when `clients` has none (the steps pass `Deps.client`)
+    client_factory: Callable[[str], Any] | None = None
+
+    def client(self, service: str) -> Any:
+        """The boto3 client for `service`: injected in `clients`, else built once and kept."""
+        existing = self.clients.get(service)
+        if existing is None:
+            if self.client_factory is not None:
+                existing = self.client_factory(service)
+            else:
+                import boto3
+
+                existing = boto3.client(service, region_name=self.settings.region)
+            self.clients[service] = existing
+        return existing
 
     def http_client(self, *, timeout: float = 30.0) -> httpx.Client:
         if self.http is None:
@@ -117,6 +135,9 @@ class VideoTask:
     model: str | None
     expected_seconds: float
     credits: float | None = None
+    #: the clip length the provider will deliver (may differ from the request, e.g. Nova Reel's 6 s)
+    seconds: float | None = None
+    cost_usd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +149,8 @@ class VideoStatus:
     output_key: str | None = None
     failure: str | None = None
     failure_code: str | None = None
+    #: credits the provider reports (estimated while running, final when done)
+    credits: float | None = None
 
 
 @runtime_checkable

@@ -28,10 +28,15 @@ class CatalogSource:
         self.ctx = ctx
 
     def search(self, query: str, *, limit: int) -> list[PromptIdea]:
+        if limit < 1:
+            return []
         words = set(_WORD.findall(query.lower()))
         scored: list[tuple[float, int, dict[str, object]]] = []
         for position, entry in enumerate(_entries()):
-            tags = {str(t) for t in entry["tags"]}  # type: ignore[attr-defined]
+            if not str(entry.get("text") or "").strip():
+                continue  # a hand-edited catalog line without a prompt is skipped, not shipped
+            raw_tags = entry.get("tags")
+            tags = {str(t).lower() for t in raw_tags} if isinstance(raw_tags, list) else set()
             text_words = set(_WORD.findall(str(entry["text"]).lower()))
             score = 2.0 * len(words & tags) + 1.0 * len(words & text_words)
             scored.append((score, position, entry))

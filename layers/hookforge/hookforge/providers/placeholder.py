@@ -43,37 +43,41 @@ def _seed(prompt: str, index: int) -> int:
 def render_placeholder(prompt: str, width: int, height: int, *, seed: int, index: int = 0) -> bytes:
     rng = random.Random(seed)
     top, mid, bottom = _PALETTES[seed % len(_PALETTES)]
-    img = Image.new("RGB", (width, height))
-    draw = ImageDraw.Draw(img)
-    for y in range(height):  # vertical three-stop gradient
-        t = y / max(1, height - 1)
+    # a three-stop vertical gradient, drawn on a 1-pixel-wide strip and stretched (fast at any size)
+    strip = Image.new("RGB", (1, 256))
+    for y in range(256):
+        t = y / 255
         a, b, u = (top, mid, t * 2) if t < 0.5 else (mid, bottom, (t - 0.5) * 2)
-        draw.line([(0, y), (width, y)], fill=tuple(int(a[i] + (b[i] - a[i]) * u) for i in range(3)))
-    glow = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+        strip.putpixel((0, y), tuple(int(a[i] + (b[i] - a[i]) * u) for i in range(3)))
+    img = strip.resize((width, height), Image.Resampling.BILINEAR)
+    # glowing orbs and a ring of sparks, drawn at quarter size and blurred there: soft light, cheap
+    sw, sh = max(1, width // 4), max(1, height // 4)
+    glow = Image.new("RGBA", (sw, sh), (0, 0, 0, 0))
     gdraw = ImageDraw.Draw(glow)
-    for _ in range(7):  # soft orbs give the Ken Burns motion something to reveal
-        r = rng.randint(min(width, height) // 12, min(width, height) // 4)
-        cx, cy = rng.randint(0, width), rng.randint(0, height)
+    for _ in range(7):
+        r = rng.randint(min(sw, sh) // 12, min(sw, sh) // 4)
+        cx, cy = rng.randint(0, sw), rng.randint(0, sh)
         colour = (*rng.choice((top, mid, (255, 255, 255))), rng.randint(70, 150))
         gdraw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=colour)
-    for k in range(24):  # a ring of sparks: fine detail makes motion visible
+    for k in range(24):  # fine detail makes motion visible
         angle = 2 * math.pi * k / 24 + rng.random()
-        cx = width / 2 + math.cos(angle) * width * 0.33
-        cy = height / 2 + math.sin(angle) * height * 0.33
-        gdraw.ellipse([cx - 6, cy - 6, cx + 6, cy + 6], fill=(255, 255, 255, 200))
-    glow = glow.filter(ImageFilter.GaussianBlur(radius=max(2, min(width, height) // 90)))
+        cx = sw / 2 + math.cos(angle) * sw * 0.33
+        cy = sh / 2 + math.sin(angle) * sh * 0.33
+        gdraw.ellipse([cx - 1.5, cy - 1.5, cx + 1.5, cy + 1.5], fill=(255, 255, 255, 220))
+    glow = glow.filter(ImageFilter.GaussianBlur(radius=max(1, min(sw, sh) // 90)))
+    glow = glow.resize((width, height), Image.Resampling.BICUBIC)
     img = Image.alpha_composite(img.convert("RGBA"), glow).convert("RGB")
     draw = ImageDraw.Draw(img)
     label_size = max(14, width // 28)
     font = ImageFont.truetype(str(FONT_PATH), label_size)
     small = ImageFont.truetype(str(FONT_PATH), max(12, label_size * 2 // 3))
-    band = label_size * 4
-    draw.rectangle([0, height - band, width, height], fill=(0, 0, 0))
-    draw.text(
-        (label_size, height - band + label_size // 2), f"PLACEHOLDER #{index + 1}", font=font, fill=(255, 255, 255)
-    )
-    snippet = prompt if len(prompt) <= 70 else prompt[:67] + "..."
-    draw.text((label_size, height - band + label_size * 2), snippet, font=small, fill=(200, 200, 200))
+    # the label sits centred, above the bottom 12 %, so centre crops to any aspect keep it readable
+    band_top = int(height * 0.88) - label_size * 4
+    draw.rectangle([0, band_top, width, band_top + label_size * 4], fill=(0, 0, 0))
+    label = f"PLACEHOLDER #{index + 1}"
+    draw.text((width / 2, band_top + label_size), label, font=font, fill=(255, 255, 255), anchor="mm")
+    snippet = prompt if len(prompt) <= 48 else prompt[:45] + "..."
+    draw.text((width / 2, band_top + label_size * 2.6), snippet, font=small, fill=(200, 200, 200), anchor="mm")
     out = io.BytesIO()
     img.save(out, format="PNG", optimize=False)
     return out.getvalue()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hookforge.errors import ImageInvalid
 from hookforge.media import check_image
-from hookforge.models import Candidate, GeneratedCandidate, GenerateImageInput
+from hookforge.models import Candidate, GeneratedCandidate, GenerateImageInput, PromptIdea
 from hookforge.observability import logger
 from hookforge.providers.base import ImageRequest, image_generator
 from hookforge.steps.deps import Deps
@@ -13,9 +13,15 @@ from hookforge.storage import run_key
 _EXT = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
 
-def prompt_for(event: GenerateImageInput) -> str:
+def idea_for(event: GenerateImageInput) -> PromptIdea | None:
+    """The inspiration prompt this candidate uses (candidates take the chosen prompts in turn)."""
     prompts = event.inspiration.prompts if event.inspiration else []
-    base = prompts[event.job.index % len(prompts)].text if prompts else (event.brief.prompt or event.brief.idea)
+    return prompts[event.job.index % len(prompts)] if prompts else None
+
+
+def prompt_for(event: GenerateImageInput) -> str:
+    idea = idea_for(event)
+    base = idea.text if idea else (event.brief.prompt or event.brief.idea)
     if event.feedback:
         base = f"{base}. Reviewer feedback: {event.feedback}"
     return base
@@ -49,18 +55,22 @@ def run(event: GenerateImageInput, deps: Deps) -> GeneratedCandidate:
         cost_usd=generated.cost_usd,
         placeholder=generated.placeholder,
     )
+    idea = idea_for(event)
+    metadata = {
+        "provider": candidate.provider,
+        "model": str(candidate.model),
+        "seed": str(candidate.seed),
+        "cost_usd": f"{candidate.cost_usd:.4f}",
+        "placeholder": str(candidate.placeholder).lower(),
+        "prompt_source": idea.source if idea else ("brief" if event.brief.prompt else "idea"),
+        "prompt_url": (idea.url or "") if idea else "",
+    }
+    # S3 user metadata is capped at 2 KB in all: the full prompt travels in the Candidate itself
     deps.store.put_bytes(
-        key,
-        generated.data,
-        content_type=info.mime,
-        metadata={
-            "provider": candidate.provider,
-            "model": str(candidate.model),
-            "seed": str(candidate.seed),
-            "cost_usd": f"{candidate.cost_usd:.4f}",
-            "placeholder": str(candidate.placeholder).lower(),
-            "prompt": candidate.prompt[:900],
-        },
+        key, generated.data, content_type=info.mime, metadata={**metadata, "prompt": request.prompt[:900]}
     )
-    logger.info("candidate stored", extra={"run_id": event.run_id, "key": key, "provider": candidate.provider})
+    logger.info(
+        "candidate stored",
+        extra={"run_id": event.run_id, "key": key, "provider": candidate.provider, "cost_usd": candidate.cost_usd},
+    )
     return GeneratedCandidate(ok=True, index=event.job.index, candidate=candidate)

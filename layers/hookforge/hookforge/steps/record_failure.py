@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from hookforge.models import FailureRecord, RecordFailureInput
@@ -52,5 +53,28 @@ def run(event: RecordFailureInput, deps: Deps) -> FailureRecord:
     if deps.runs.get(event.run_id) is None:
         deps.runs.start(event.run_id, brief_key=str(extra.get("brief_key", "")))
     deps.runs.update(event.run_id, status="FAILED", error=error_name, error_message=message, failed_state=state)
+    notify_failure(deps, record)
     logger.error("run failed", extra={"run_id": event.run_id, "error": error_name, "failed_state": state})
     return record
+
+
+def notify_failure(deps: Deps, record: FailureRecord) -> None:
+    """Tell the brief's owner what failed and where the partial results are (SES; a file locally)."""
+    owner = None
+    brief_key = run_key(record.run_id, "brief.json")
+    if deps.store.exists(brief_key):
+        owner = deps.store.get_json(brief_key).get("owner")
+    kept = "".join(f"<li>{html.escape(k)}</li>" for k in record.artifacts) or "<li>nothing yet</li>"
+    body = (
+        f"<html><body><h1>Run {html.escape(record.run_id)} failed</h1>"
+        f"<p><b>{html.escape(record.error)}</b> at step {html.escape(record.failed_state)}: "
+        f"{html.escape(record.message)}</p><p>Everything produced before the failure is kept:</p><ul>{kept}</ul>"
+        "</body></html>"
+    )
+    deps.store.put_bytes(run_key(record.run_id, "failure-notification.html"), body.encode(), content_type="text/html")
+    if owner and not deps.settings.is_local:
+        deps.client("ses").send_email(
+            Source=deps.settings.sender_email,
+            Destination={"ToAddresses": [owner]},
+            Message={"Subject": {"Data": f"Hook run failed: {record.error}"}, "Body": {"Html": {"Data": body}}},
+        )

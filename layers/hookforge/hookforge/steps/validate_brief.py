@@ -15,6 +15,7 @@ from hookforge.steps.deps import Deps
 from hookforge.storage import run_key
 
 MAX_BRIEF_BYTES = 256 * 1024
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
 
 def parse_brief(raw: bytes, *, source: str) -> Brief:
@@ -73,6 +74,13 @@ def run(event: ValidateBriefInput, deps: Deps) -> RunState:
     if head is None:
         raise BriefInvalid(f"{event.brief_key}: no such brief in the bucket")
     brief = parse_brief(deps.store.get_bytes(event.brief_key), source=event.brief_key)
+    if not brief.uploads and event.brief_key.startswith("uploads/"):
+        # a brief dropped beside its images (uploads/<name>/brief.json) uses every image in that folder
+        folder = event.brief_key.rsplit("/", 1)[0] + "/"
+        images = sorted(k for k in deps.store.list_keys(folder) if k.lower().endswith(IMAGE_SUFFIXES))
+        if images:
+            brief = brief.model_copy(update={"uploads": images[:8]})
+            brief.images.provider = "upload"
     if brief.uploads:
         jobs = []
         for i, entry in enumerate(brief.uploads):

@@ -1,0 +1,185 @@
+"""`nova-reel`: Amazon Nova Reel image-to-video on Bedrock (`start_async_invoke`, polled with `get_async_invoke`).
+
+Bedrock writes the clip straight into the artifacts bucket (`runs/<id>/video/nova-reel-<attempt>/<invocation>/
+output.mp4`), so copy-out is a copy inside S3. Submission is idempotent by construction: the
+`clientRequestToken` is derived from the run and the attempt, so a retried create returns the same
+invocation (or, on a ConflictException, the invocation is found again by its token) instead of a second one.
+
+Nova Reel makes 6-second 1280x720 clips at 24 fps, from a 1280x720 first frame and a text prompt of up to
+512 characters; other brief ratios are reframed by the effects step. There is no cancel API: a cancelled
+run leaves the invocation to finish (and bill) on its own, which is logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from hookforge.errors import (
+    ConfigError,
+    ContentRejected,
+    ProviderAuthError,
+    ProviderError,
+    ProviderThrottled,
+    ProviderUnavailable,
+)
+from hookforge.observability import logger
+from hookforge.providers.base import ProviderContext, VideoRequest, VideoStatus, VideoTask
+from hookforge.providers.runway import prepare_image, trim_prompt
+from hookforge.storage import run_key
+
+MODEL_ID = "amazon.nova-reel-v1:1"
+SECONDS = 6
+DIMENSION = "1280x720"
+FPS = 24
+PROMPT_LIMIT = 512
+#: on-demand price per second of 720p video (us-east-1, 2026-11)
+USD_PER_SECOND = 0.08
+#: a 6-second clip usually takes about 90 s
+EXPECTED_SECONDS = 90.0
+
+_STATUS = {"InProgress": "RUNNING", "Completed": "SUCCEEDED", "Failed": "FAILED"}
+
+
+def request_token(run_id: str, attempt: int) -> str:
+    """The idempotency token of one attempt: the same run and attempt always make the same token."""
+    return hashlib.sha256(f"hookforge:{run_id}:{attempt}".encode()).hexdigest()[:64]
+
+
+class NovaReelVideo:
+    """Amazon Nova Reel through the bedrock-runtime client (injected as ctx.clients["bedrock-runtime"])."""
+
+    name = "nova-reel"
+
+    def __init__(self, ctx: ProviderContext) -> None:
+        self.ctx = ctx
+
+    @property
+    def bedrock(self) -> Any:
+        client = self.ctx.clients.get("bedrock-runtime")
+        if client is None:
+            import boto3
+
+            client = boto3.client("bedrock-runtime", region_name=self.ctx.settings.region)
+            self.ctx.clients["bedrock-runtime"] = client
+        return client
+
+    def submit(self, request: VideoRequest) -> VideoTask:
+        if self.ctx.settings.is_local and "bedrock-runtime" not in self.ctx.clients:
+            raise ConfigError(
+                "nova-reel runs on Amazon Bedrock, which the local engine never reaches (it uses fake AWS "
+                "credentials); deploy the stack with `sam deploy`, or use runway or kenburns locally"
+            )
+        if request.ratio != "16:9":
+            logger.info("nova reel renders 16:9; the effects step reframes it", extra={"ratio": request.ratio})
+        image = prepare_image(request.image, DIMENSION.replace("x", ":"))
+        params: dict[str, Any] = {"durationSeconds": SECONDS, "fps": FPS, "dimension": DIMENSION}
+        if request.seed is not None:
+            params["seed"] = request.seed
+        model_input = {
+            "taskType": "TEXT_VIDEO",
+            "textToVideoParams": {
+                "text": trim_prompt(request.prompt, limit=PROMPT_LIMIT) or "subtle cinematic motion",
+                "images": [{"format": "jpeg", "source": {"bytes": base64.b64encode(image).decode("ascii")}}],
+            },
+            "videoGenerationConfig": params,
+        }
+        prefix = run_key(request.run_id, "video", f"nova-reel-{request.attempt}")
+        token = request_token(request.run_id, request.attempt)
+        try:
+            answer = self.bedrock.start_async_invoke(
+                modelId=MODEL_ID,
+                modelInput=model_input,
+                outputDataConfig={"s3OutputDataConfig": {"s3Uri": f"s3://{self.ctx.store.bucket}/{prefix}"}},
+                clientRequestToken=token,
+            )
+            arn = str(answer["invocationArn"])
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "ConflictException":
+                raise _mapped(e, "start") from e
+            found = self._find(token)
+            if found is None:
+                raise _mapped(e, "start") from e
+            arn = found
+        logger.info("nova reel invocation started", extra={"invocation": arn.rsplit("/", 1)[-1]})
+        return VideoTask(
+            task_id=arn,
+            model=MODEL_ID,
+            expected_seconds=EXPECTED_SECONDS,
+            seconds=SECONDS,
+            cost_usd=round(SECONDS * USD_PER_SECOND, 2),
+        )
+
+    def _find(self, token: str) -> str | None:
+        """The invocation started with `token` in the last day (after a lost answer or a conflict)."""
+        since = datetime.now(UTC) - timedelta(days=1)
+        kwargs: dict[str, Any] = {"submitTimeAfter": since, "maxResults": 100}
+        while True:
+            try:
+                page = self.bedrock.list_async_invokes(**kwargs)
+            except ClientError as e:  # e.g. no bedrock:ListAsyncInvokes permission: report the conflict instead
+                logger.warning(
+                    "nova reel invocations could not be listed", extra={"error": e.response["Error"]["Code"]}
+                )
+                return None
+            for summary in page.get("asyncInvokeSummaries", []):
+                if summary.get("clientRequestToken") == token:
+                    return str(summary["invocationArn"])
+            if not page.get("nextToken"):
+                return None
+            kwargs["nextToken"] = page["nextToken"]
+
+    def poll(self, task_id: str) -> VideoStatus:
+        try:
+            answer = self.bedrock.get_async_invoke(invocationArn=task_id)
+        except ClientError as e:
+            raise _mapped(e, "poll") from e
+        except BotoCoreError as e:
+            raise ProviderUnavailable(f"Bedrock could not be reached ({type(e).__name__})") from e
+        status = _STATUS.get(answer.get("status", ""), "RUNNING")
+        if status == "SUCCEEDED":
+            uri = answer["outputDataConfig"]["s3OutputDataConfig"]["s3Uri"].rstrip("/")
+            bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+            if bucket != self.ctx.store.bucket:
+                raise ProviderError(f"Nova Reel wrote to bucket {bucket!r}, not the artifacts bucket")
+            return VideoStatus(
+                status="SUCCEEDED",
+                progress=1.0,
+                output_key=f"{prefix}/{task_id.rsplit('/', 1)[-1]}/output.mp4",
+            )
+        if status == "FAILED":
+            message = str(answer.get("failureMessage") or "no reason given")
+            lowered = message.lower()
+            if "content" in lowered and ("filter" in lowered or "policy" in lowered or "moderation" in lowered):
+                code = "SAFETY.NOVA_REEL"
+            elif "internal" in lowered:
+                code = "INTERNAL.NOVA_REEL"
+            else:
+                code = "NOVA_REEL.FAILED"
+            return VideoStatus(status="FAILED", failure=message, failure_code=code)
+        return VideoStatus(status="RUNNING")
+
+    def cancel(self, task_id: str) -> None:
+        """Bedrock has no API to stop an async invocation: it finishes on its own."""
+        logger.warning("nova reel invocations cannot be cancelled", extra={"invocation": task_id.rsplit("/", 1)[-1]})
+
+
+def _mapped(e: ClientError, what: str) -> Exception:
+    code = e.response["Error"]["Code"]
+    message = e.response["Error"].get("Message", "")
+    if code in ("ThrottlingException", "ServiceQuotaExceededException"):
+        return ProviderThrottled(f"Bedrock throttled the Nova Reel {what} ({code}): {message}")
+    if code in ("InternalServerException", "ServiceUnavailableException", "ModelNotReadyException"):
+        return ProviderUnavailable(f"Bedrock could not {what} the Nova Reel job ({code}); try again later")
+    if code == "AccessDeniedException":
+        return ProviderAuthError(
+            f"Bedrock denied the Nova Reel {what}: {message}; enable model access to {MODEL_ID} and "
+            "allow bedrock:StartAsyncInvoke/GetAsyncInvoke"
+        )
+    if "content" in message.lower() and "filter" in message.lower():
+        return ContentRejected(f"Nova Reel rejected the input: {message}")
+    return ProviderError(f"Bedrock refused the Nova Reel {what} ({code}): {message}")
