@@ -28,7 +28,13 @@ def hooks() -> Response:
         f = _filters()
     except ValueError as e:
         return Response(400, "application/json", json.dumps({"error": "BadRequest", "message": str(e)}))
-    stats = build_report(deps.metrics, target=deps.settings.hook_rate_target, **f.query())
+    stats = build_report(
+        deps.metrics,
+        target=deps.settings.hook_rate_target,
+        platform=f.platform,
+        date_from=f.date_from,
+        date_to=f.date_to,
+    )
     return Response(200, "application/json", json.dumps([s.to_dict() for s in stats]))
 
 
@@ -39,7 +45,14 @@ def dashboard() -> Response:
         f = _filters()
     except ValueError as e:
         return Response(400, "text/plain; charset=utf-8", str(e))
-    stats = build_report(deps.metrics, target=deps.settings.hook_rate_target, daily=True, **f.query())
+    stats = build_report(
+        deps.metrics,
+        target=deps.settings.hook_rate_target,
+        daily=True,
+        platform=f.platform,
+        date_from=f.date_from,
+        date_to=f.date_to,
+    )
     page = render_dashboard(
         stats, target=deps.settings.hook_rate_target, filters=f, poster_url=lambda key: deps.store.presign(key)
     )

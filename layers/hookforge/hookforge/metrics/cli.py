@@ -91,7 +91,9 @@ def report_command(
     f = _filters(platform, date_from, date_to)
     with _engine(home) as engine:
         target = engine.deps.settings.hook_rate_target
-        stats = build_report(engine.deps.metrics, target=target, **f.query())
+        stats = build_report(
+            engine.deps.metrics, target=target, platform=f.platform, date_from=f.date_from, date_to=f.date_to
+        )
     if as_json:
         typer.echo(json.dumps([s.to_dict() for s in stats], indent=2, ensure_ascii=False))
     else:
@@ -111,7 +113,14 @@ def _poster_data_uri(store: Any, key: str) -> str | None:
 def render_local(engine: Any, filters: Filters) -> str:
     deps = engine.deps
     target = deps.settings.hook_rate_target
-    stats = build_report(deps.metrics, target=target, daily=True, **filters.query())
+    stats = build_report(
+        deps.metrics,
+        target=target,
+        daily=True,
+        platform=filters.platform,
+        date_from=filters.date_from,
+        date_to=filters.date_to,
+    )
     return render_dashboard(stats, target=target, filters=filters, poster_url=lambda k: _poster_data_uri(deps.store, k))
 
 
@@ -158,7 +167,9 @@ def _handler(engine: Any) -> type[BaseHTTPRequestHandler]:
                 self._send(200, "text/html; charset=utf-8", render_local(engine, f).encode())
             elif url.path == "/hooks":
                 target = engine.deps.settings.hook_rate_target
-                stats = build_report(engine.deps.metrics, target=target, **f.query())
+                stats = build_report(
+                    engine.deps.metrics, target=target, platform=f.platform, date_from=f.date_from, date_to=f.date_to
+                )
                 self._send(200, "application/json", json.dumps([s.to_dict() for s in stats]).encode())
             else:
                 self._send(404, "text/plain; charset=utf-8", b"not found")

@@ -31,7 +31,7 @@ class Filters:
         platform = platform or None
         if platform is not None and platform not in PLATFORMS:
             raise ValueError(f"unknown platform {platform!r}; choose one of: {', '.join(PLATFORMS)}")
-        days = []
+        days: list[str | None] = []
         for name, value in (("from", date_from), ("to", date_to)):
             if value:
                 try:
@@ -43,9 +43,6 @@ class Filters:
         if days[0] and days[1] and days[0] > days[1]:
             raise ValueError(f"from ({days[0]}) is after to ({days[1]})")
         return cls(platform, days[0], days[1])
-
-    def query(self) -> dict[str, str | None]:
-        return {"platform": self.platform, "date_from": self.date_from, "date_to": self.date_to}
 
 
 def _e(value: object) -> str:
