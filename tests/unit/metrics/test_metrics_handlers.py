@@ -217,3 +217,37 @@ def test_dashboard_endpoint_renders_html_and_rejects_bad_filters(aws, seeded, la
     assert 'id="target-line"' in resp["body"] and "hk-1a2b3c4d5e" in resp["body"]
     bad = dashboard.lambda_handler(_api("GET", "/dashboard", query={"from": "Nov 1"}), lambda_context)
     assert bad["statusCode"] == 400 and "from must be a date" in bad["body"]
+
+
+def test_local_serve_handler_answers_dashboard_hooks_and_bad_filters(aws, seeded) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    import urllib.error
+    import urllib.request
+    from http.server import ThreadingHTTPServer
+    from types import SimpleNamespace
+
+    from hookforge.metrics.cli import _handler
+    from hookforge.metrics.ingest import import_csv
+
+    # Given `hookforge dashboard --serve` on a free port, over the seeded tables
+    import_csv(seeded, fixture_text("tiktok_daily.csv"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(SimpleNamespace(deps=aws["deps"])))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        # When the browser asks for the page, the JSON and a bad filter
+        with urllib.request.urlopen(f"{base}/?platform=tiktok") as resp:
+            page = resp.read().decode()
+        with urllib.request.urlopen(f"{base}/hooks?platform=tiktok") as resp:
+            rows = json.loads(resp.read())
+        with pytest.raises(urllib.error.HTTPError) as bad:
+            urllib.request.urlopen(f"{base}/?platform=orkut")
+    finally:
+        server.shutdown()
+        server.server_close()
+    # Then the page and JSON are filtered to TikTok, and the bad filter is a 400 naming the choices
+    assert 'data-platform="tiktok"' in page and 'data-platform="meta"' not in page
+    assert rows[0]["hook_id"] == "hk-00aa11bb22" and rows[0]["platform"] == "tiktok"
+    assert bad.value.code == 400
+    bad.value.close()
