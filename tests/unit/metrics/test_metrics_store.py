@@ -179,3 +179,27 @@ def _resource(store: MetricsStore) -> Any:
     import boto3
 
     return boto3.resource("dynamodb", region_name="us-east-1")
+
+
+def test_failed_import_hands_back_its_leases_dirty_so_the_next_import_recounts(store: MetricsStore) -> None:
+    # Given an import that fails after writing its day rows (the batch write succeeds, then boom)
+    class Boom(RuntimeError):
+        pass
+
+    def fail_after(**kwargs: Any) -> None:
+        if kwargs.get("model") is not None and kwargs["model"].name == "PutItem":
+            raise Boom("network down")
+
+    store.client.meta.events.register("before-call.dynamodb.PutItem", fail_after, unique_id="boom")
+    try:
+        with pytest.raises(Boom):
+            store.apply([_row("hk-1a2b3c4d5e", "2026-11-01", 100, 30)])
+    finally:
+        store.client.meta.events.unregister("before-call.dynamodb.PutItem", unique_id="boom")
+    total = store.table.get_item(Key={"pk": "HOOK#hk-1a2b3c4d5e", "sk": "TOTAL#meta"})["Item"]
+    assert "lock_owner" not in total and total["dirty"] is True
+    # When the next import runs (no waiting for a lease) / Then its total counts the orphaned day too
+    store.lease_wait = 0
+    store.apply([_row("hk-1a2b3c4d5e", "2026-11-02", 10, 2)])
+    total = store.table.get_item(Key={"pk": "HOOK#hk-1a2b3c4d5e", "sk": "TOTAL#meta"})["Item"]
+    assert (int(total["impressions"]), int(total["plays"]), int(total["days"])) == (110, 32, 2)

@@ -146,21 +146,44 @@ class MetricsStore:
         groups = sorted({(r.hook_id, r.platform) for r in good})
         token = uuid.uuid4().hex
         # leases in one global order (sorted), so two importers can never wait on each other in a cycle
-        bases = {g: self._acquire(g, token) for g in groups}
-        deltas: dict[tuple[str, str], dict[str, Any]] = {g: _zero() for g in groups}
-        for chunk in self._plan(good):
-            changed = self._write_days(chunk)
-            for row in chunk:
-                n = len(lines[row.key])
-                if row.key in changed:
-                    result.written += n
-                    _accumulate(deltas[(row.hook_id, row.platform)], row, changed[row.key])
-                else:
-                    result.unchanged += n
-        for g in groups:
-            self._release(g, token, bases[g], deltas[g], known[g[0]])
-            result.hooks.add(g[0])
+        bases: dict[tuple[str, str], dict[str, Any]] = {}
+        try:
+            for g in groups:
+                bases[g] = self._acquire(g, token)
+            deltas: dict[tuple[str, str], dict[str, Any]] = {g: _zero() for g in groups}
+            for chunk in self._plan(good):
+                changed = self._write_days(chunk)
+                for row in chunk:
+                    n = len(lines[row.key])
+                    if row.key in changed:
+                        result.written += n
+                        _accumulate(deltas[(row.hook_id, row.platform)], row, changed[row.key])
+                    else:
+                        result.unchanged += n
+            for g in groups:
+                self._release(g, token, bases[g], deltas[g], known[g[0]])
+                del bases[g]
+                result.hooks.add(g[0])
+        except BaseException:
+            # hand back the leases we still hold, left dirty: the next import recounts those totals
+            # instead of waiting for the leases to expire
+            for g in bases:
+                self._abandon(g, token)
+            raise
         return result
+
+    def _abandon(self, group: tuple[str, str], token: str) -> None:
+        try:
+            self.table.update_item(
+                Key={"pk": hook_pk(group[0]), "sk": total_sk(group[1])},
+                UpdateExpression="REMOVE lock_owner, lock_expires SET dirty = :d",
+                ConditionExpression="lock_owner = :t",
+                ExpressionAttributeValues={":t": token, ":d": True},
+            )
+        except ClientError as e:
+            if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return  # no longer ours: whoever holds it now recounts
+            logger.exception("could not hand back a metrics lease", extra={"hook_id": group[0], "platform": group[1]})
 
     def _plan(self, rows: list[DayRow]) -> Iterator[list[DayRow]]:
         for i in range(0, len(rows), BATCH_GET_MAX):
