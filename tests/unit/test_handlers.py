@@ -140,7 +140,8 @@ def test_record_failure_writes_failure_json_and_lists_artifacts(aws, lambda_cont
     assert sum("/candidates/" in a for a in out["artifacts"]) == 2
     assert aws["deps"].store.get_json(out["failure_key"])["message"] == "boom"
     notice = aws["deps"].store.get_bytes(f"runs/{state['run_id']}/failure-notification.html").decode()
-    assert "ProviderError" in notice and "SubmitVideo" in notice and "/candidates/" in notice
+    assert "ProviderError" in notice and "SubmitVideo" in notice
+    assert 'href="candidates/r0-1.png"' in notice and '<img src="candidates/r0-2.png"' in notice
     assert aws["deps"].runs.get(state["run_id"])["status"] == "FAILED"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from importlib import resources
@@ -48,32 +49,24 @@ _STEP_LABELS = {
 }
 
 
-def _terminal_chooser(out: Path):  # type: ignore[no-untyped-def]
-    """Ask on the terminal which candidate to use (the files are shown so you can open them)."""
-    from hookforge.approval.records import Decision
-
-    def choose(engine, record):  # type: ignore[no-untyped-def]
-        console.print(f"\n[bold]Pick a candidate[/bold] (round {record.round + 1}):")
-        for i, candidate in enumerate(record.candidates, start=1):
-            path = engine.home / "bucket" / candidate.key
-            label = " [dim](placeholder)[/dim]" if candidate.placeholder else ""
-            console.print(f"  [bold]{i}[/bold]. {path}{label}\n     [dim]{candidate.prompt[:110]}[/dim]")
-        if not sys.stdin.isatty():
-            raise typer.BadParameter("no terminal to ask on: pass --pick N")
-        answer = typer.prompt(f"Candidate number (1-{len(record.candidates)}), or 'r' to reject", default="1")
-        if answer.strip().lower() in ("r", "reject"):
-            return Decision(action="reject", feedback="rejected on the terminal", decided_by="terminal")
-        return Decision(action="pick", index=int(answer), decided_by="terminal")
-
-    return choose
-
-
-def _run(brief: Path | bytes, *, home: Path, out: Path, pick_n: int | None, label: str) -> None:
+def _run(
+    brief: Path | bytes, *, home: Path, out: Path, pick_n: int | None, label: str, open_browser: bool = False
+) -> None:
     from hookforge.local import LocalEngine, pick
+    from hookforge.local.approval_server import ApprovalServer
 
     console.print(f"[bold]hookforge[/bold] running {label} (state: {home})")
-    with LocalEngine(home) as engine:
-        chooser = pick(pick_n) if pick_n is not None else _terminal_chooser(out)
+    with LocalEngine(home) as engine, contextlib.ExitStack() as stack:
+        if pick_n is not None:
+            chooser = pick(pick_n)
+        else:
+            # the same ApprovalApi handler as in AWS, on 127.0.0.1; the run continues once the page's POST decides
+            server = stack.enter_context(ApprovalServer(engine.deps))
+            chooser = server.chooser(
+                open_browser=open_browser,
+                # soft_wrap: the link must stay on one line to be copied or clicked
+                announce=lambda line: console.print(f"\n{line}\n  open it in a browser to decide", soft_wrap=True),
+            )
         with console.status("Starting the state machine...") as status:
 
             def on_state(name: str) -> None:
@@ -105,11 +98,17 @@ def run(
     pick: Annotated[
         int | None, typer.Option("--pick", min=1, help="Pick candidate N without asking (non-interactive).")
     ] = None,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open the local approval page in your browser (without --pick).")
+    ] = False,
     home: HomeOption = Path(".hookforge"),
     out: OutOption = Path("hookforge-out"),
 ) -> None:
-    """Run one brief through the whole pipeline and print the finished hook's path last."""
-    _run(brief, home=home, out=out, pick_n=pick, label=str(brief))
+    """Run one brief through the whole pipeline and print the finished hook's path last.
+
+    Without --pick the run serves the approval page on 127.0.0.1, prints its link and waits for your decision.
+    """
+    _run(brief, home=home, out=out, pick_n=pick, label=str(brief), open_browser=open_browser)
 
 
 @app.command()

@@ -46,7 +46,7 @@ class Settings(BaseModel):
             "notify_email": env.get("NOTIFY_EMAIL"),
         }
         try:
-            return cls(**{k: v for k, v in values.items() if v not in (None, "")})
+            return cls.model_validate({k: v for k, v in values.items() if v not in (None, "")})
         except ValidationError as e:
             raise ConfigError(f"invalid hookforge environment: {e.errors()[0]['msg']}") from e
 

@@ -92,7 +92,7 @@ class EffectsSpec(_Model):
     """How the clip is polished and reframed (step 5)."""
 
     preset: str = "punchy"
-    aspects: list[Aspect] = Field(default_factory=lambda: ["9:16"], min_length=1, max_length=4)
+    aspects: list[Aspect] = Field(default_factory=lambda: list[Aspect](["9:16"]), min_length=1, max_length=4)
     text: str | None = Field(default=None, max_length=120)
     overrides: dict[str, Any] = Field(default_factory=dict)
 
@@ -283,6 +283,8 @@ class RequestSelectionInput(_Model):
     brief: Brief
     generated: list[GeneratedCandidate]
     round: int = 0
+    #: the reviewer feedback these candidates were generated with ("" in round 0)
+    feedback: str = ""
     task_token: str = Field(repr=False)
 
 

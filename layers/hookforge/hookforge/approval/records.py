@@ -31,7 +31,13 @@ class ApprovalExpired(HookforgeError):
     """The approval's deadline has passed."""
 
 
+class DecisionInvalid(HookforgeError):
+    """The posted decision does not make sense for this approval (bad candidate number, no rounds left)."""
+
+
 class ApprovalRecord(BaseModel):
+    """One selection round waiting for a reviewer. `task_token` never leaves the server."""
+
     approval_id: str
     run_id: str
     task_token: str = Field(repr=False)
@@ -44,6 +50,14 @@ class ApprovalRecord(BaseModel):
     expires_at: int
     decided: bool = False
     decision: dict[str, Any] | None = None
+    decided_at: int | None = None
+    #: sha256 of the form token nonce that decided (audit; the conditional write makes it single-use)
+    decided_nonce_hash: str | None = None
+    brief_name: str = ""
+    #: the feedback that produced this round's candidates ("" in round 0)
+    feedback: str = ""
+    contact_sheet_key: str | None = None
+    thumbnail_keys: list[str] = Field(default_factory=list)
 
 
 class Decision(BaseModel):
@@ -85,13 +99,20 @@ class ApprovalStore:
         newest.pop("pk"), newest.pop("sk")
         return ApprovalRecord.model_validate(newest)
 
-    def mark_decided(self, approval_id: str, decision: Decision, *, now: int) -> None:
+    def mark_decided(self, approval_id: str, decision: Decision, *, now: int, nonce_hash: str | None = None) -> None:
+        """Mark decided exactly once (conditional write): a replay or a second reviewer gets AlreadyDecided."""
         try:
             self.table.update_item(
                 Key={"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"},
-                UpdateExpression="SET decided = :t, decision = :d, decided_at = :now",
+                UpdateExpression="SET decided = :t, decision = :d, decided_at = :now, decided_nonce_hash = :n",
                 ConditionExpression="attribute_exists(pk) AND decided = :f AND expires_at > :now",
-                ExpressionAttributeValues={":t": True, ":f": False, ":d": _clean(decision.model_dump()), ":now": now},
+                ExpressionAttributeValues={
+                    ":t": True,
+                    ":f": False,
+                    ":d": _clean(decision.model_dump()),
+                    ":now": now,
+                    ":n": nonce_hash or "",
+                },
             )
         except ClientError as e:
             if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
@@ -101,13 +122,28 @@ class ApprovalStore:
                 raise ApprovalAlreadyDecided("this selection was already decided") from None
             raise ApprovalExpired("this selection link has expired") from None
 
+    def reopen(self, approval_id: str, *, now: int) -> None:
+        """Undo `mark_decided` of this very decision (same decided_at) when the task could not be answered."""
+        self.table.update_item(
+            Key={"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"},
+            UpdateExpression="SET decided = :f REMOVE decision, decided_at, decided_nonce_hash",
+            ConditionExpression="decided = :t AND decided_at = :now",
+            ExpressionAttributeValues={":t": True, ":f": False, ":now": now},
+        )
+
 
 def new_approval_id() -> str:
     return secrets.token_urlsafe(12)
 
 
 def decide(
-    store: ApprovalStore, sfn: Any, approval_id: str, decision: Decision, *, now: int | None = None
+    store: ApprovalStore,
+    sfn: Any,
+    approval_id: str,
+    decision: Decision,
+    *,
+    now: int | None = None,
+    nonce_hash: str | None = None,
 ) -> ApprovalRecord:
     """Apply a reviewer's decision once: pick -> SendTaskSuccess, regenerate/reject -> SendTaskFailure."""
     now = int(time.time()) if now is None else now
@@ -118,10 +154,22 @@ def decide(
         raise ApprovalExpired("this selection link has expired")
     if decision.action == "pick":
         if decision.index is None or not 1 <= decision.index <= len(record.candidates):
-            raise HookforgeError(f"pick a candidate between 1 and {len(record.candidates)}")
+            raise DecisionInvalid(f"pick a candidate between 1 and {len(record.candidates)}")
     if decision.action == "regenerate" and record.round >= record.max_rounds:
-        raise HookforgeError(f"no more regeneration rounds (limit {record.max_rounds}); pick one or reject")
-    store.mark_decided(approval_id, decision, now=now)
+        raise DecisionInvalid(f"no more regeneration rounds (limit {record.max_rounds}); pick one or reject")
+    store.mark_decided(approval_id, decision, now=now, nonce_hash=nonce_hash)
+    try:
+        _answer(sfn, record, decision)
+    except ClientError as e:
+        if e.response["Error"]["Code"] in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
+            raise ApprovalExpired("the run stopped waiting for this selection (it timed out or was stopped)") from None
+        # the task was not answered: reopen the approval so the reviewer can simply try again
+        store.reopen(approval_id, now=now)
+        raise
+    return record
+
+
+def _answer(sfn: Any, record: ApprovalRecord, decision: Decision) -> None:
     if decision.action == "pick":
         assert decision.index is not None
         selection = Selection(
@@ -138,4 +186,3 @@ def decide(
         sfn.send_task_failure(
             taskToken=record.task_token, error="Rejected", cause=decision.feedback[:500] or "rejected"
         )
-    return record

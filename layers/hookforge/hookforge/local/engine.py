@@ -116,6 +116,16 @@ class _LambdaContext:
 _ACTIVE: LocalEngine | None = None
 
 
+def _send_task_failure_with_cause(response: Any) -> Any:
+    """moto 5.2 drops SendTaskFailure's `cause`; AWS passes it on (the Regenerate loop needs the feedback)."""
+    from moto.core.responses import EmptyResult
+
+    response.stepfunction_backend.send_task_failure(
+        response._get_param("taskToken"), error=response._get_param("error"), cause=response._get_param("cause")
+    )
+    return EmptyResult()
+
+
 def _route_invoke(
     self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
 ) -> bytes:
@@ -260,6 +270,7 @@ class LocalEngine:
         from moto.awslambda_simple.models import LambdaSimpleBackend
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
         from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+        from moto.stepfunctions.responses import StepFunctionResponse
 
         self._patch(LambdaSimpleBackend, "invoke", _route_invoke)
         clock, scale = self.clock, self.time_scale
@@ -284,6 +295,7 @@ class LocalEngine:
                 clock.advance(seconds - seconds * scale)
 
         self._patch(retrier_decl, "time", _ScaledTime())
+        self._patch(StepFunctionResponse, "send_task_failure", _send_task_failure_with_cause)
 
     def _quiet_logs(self) -> None:
         """moto logs every caught task failure with a traceback; the run record says it better."""

@@ -171,22 +171,22 @@ def _load(table: dict[str, str], name: str, kind: str) -> type:
     except KeyError:
         raise ConfigError(f"unknown {kind} {name!r}; choose one of: {', '.join(sorted(table))}") from None
     module_name, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module_name), attr)
 
 
 def inspiration_source(name: str, ctx: ProviderContext) -> InspirationSource:
     from hookforge.registry import INSPIRATION_SOURCES
 
-    return _load(INSPIRATION_SOURCES, name, "inspiration source")(ctx)  # type: ignore[no-any-return]
+    return _load(INSPIRATION_SOURCES, name, "inspiration source")(ctx)
 
 
 def image_generator(name: str, ctx: ProviderContext) -> ImageGenerator:
     from hookforge.registry import IMAGE_GENERATORS
 
-    return _load(IMAGE_GENERATORS, name, "image provider")(ctx)  # type: ignore[no-any-return]
+    return _load(IMAGE_GENERATORS, name, "image provider")(ctx)
 
 
 def video_generator(name: str, ctx: ProviderContext) -> VideoGenerator:
     from hookforge.registry import VIDEO_GENERATORS
 
-    return _load(VIDEO_GENERATORS, name, "video provider")(ctx)  # type: ignore[no-any-return]
+    return _load(VIDEO_GENERATORS, name, "video provider")(ctx)

@@ -16,7 +16,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 @lru_cache(maxsize=1)
 def _entries() -> list[dict[str, object]]:
     text = resources.files("hookforge").joinpath("data/catalog.json").read_text(encoding="utf-8")
-    return json.loads(text)  # type: ignore[no-any-return]
+    return json.loads(text)
 
 
 class CatalogSource:

@@ -61,9 +61,9 @@ def render_placeholder(prompt: str, width: int, height: int, *, seed: int, index
         gdraw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=colour)
     for k in range(24):  # fine detail makes motion visible
         angle = 2 * math.pi * k / 24 + rng.random()
-        cx = sw / 2 + math.cos(angle) * sw * 0.33
-        cy = sh / 2 + math.sin(angle) * sh * 0.33
-        gdraw.ellipse([cx - 1.5, cy - 1.5, cx + 1.5, cy + 1.5], fill=(255, 255, 255, 220))
+        sx = sw / 2 + math.cos(angle) * sw * 0.33
+        sy = sh / 2 + math.sin(angle) * sh * 0.33
+        gdraw.ellipse([sx - 1.5, sy - 1.5, sx + 1.5, sy + 1.5], fill=(255, 255, 255, 220))
     glow = glow.filter(ImageFilter.GaussianBlur(radius=max(1, min(sw, sh) // 90)))
     glow = glow.resize((width, height), Image.Resampling.BICUBIC)
     img = Image.alpha_composite(img.convert("RGBA"), glow).convert("RGB")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from hookforge.approval.records import ApprovalStore
+from hookforge.approval.signing import Signer, signing_key
 from hookforge.config import Settings, settings
 from hookforge.providers.base import ProviderContext
 from hookforge.runs import RunsRepo
@@ -57,6 +58,11 @@ class Deps:
         from hookforge.metrics.store import MetricsStore
 
         return MetricsStore(self.resource("dynamodb"), self.settings.metrics_table)
+
+    @cached_property
+    def signer(self) -> Signer:
+        """Signs approval links and form tokens (key from env, the local home, or Secrets Manager)."""
+        return Signer(signing_key(self.settings))
 
     @cached_property
     def provider_ctx(self) -> ProviderContext:

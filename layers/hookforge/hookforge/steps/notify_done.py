@@ -1,9 +1,10 @@
-"""NotifyDone: tell the brief's owner the hook is ready; mark the run succeeded."""
+"""NotifyDone: tell the brief's owner the hook is ready (previews and links); mark the run succeeded."""
 
 from __future__ import annotations
 
 import html
 
+from hookforge import notify
 from hookforge.models import Notification, NotifyDoneInput
 from hookforge.observability import logger
 from hookforge.steps.deps import Deps
@@ -11,24 +12,34 @@ from hookforge.storage import run_key
 
 
 def run(event: NotifyDoneInput, deps: Deps) -> Notification:
-    links = "".join(
-        f"<li>{html.escape(aspect)}: {html.escape(key)}</li>" for aspect, key in event.render.outputs.items()
+    render, run_id = event.render, event.run_id
+    poster = notify.link(deps, run_id, render.poster_key)
+    preview = notify.link(deps, run_id, render.preview_key)
+    links = {aspect: notify.link(deps, run_id, key) for aspect, key in render.outputs.items()}
+    items = "".join(
+        f'<li><a href="{html.escape(url)}">{html.escape(aspect)} hook (mp4)</a></li>' for aspect, url in links.items()
     )
     body = (
-        f"<html><body><h1>Your hook for {html.escape(event.brief.name)} is ready</h1>"
-        f"<p>Hook id <b>{html.escape(event.hook.hook_id)}</b> — put it in the ad name so its hook rate is tracked.</p>"
-        f"<ul>{links}</ul></body></html>"
+        f"<body style='font-family:sans-serif'><h1>Your hook for {html.escape(event.brief.name)} is ready</h1>"
+        f'<p><img src="{html.escape(preview)}" alt="animated preview" width="270"> '
+        f'<img src="{html.escape(poster)}" alt="poster" width="270"></p>'
+        f"<ul>{items}</ul><p>Hook id <b>{html.escape(event.hook.hook_id)}</b>: put it in the ad name "
+        f"(e.g. <code>{html.escape(event.brief.name)} | {html.escape(event.hook.hook_id)}</code>) so its hook rate "
+        f"is tracked. A good hook rate is 30 %.</p></body>"
     )
-    key = run_key(event.run_id, "notification.html")
-    deps.store.put_bytes(key, body.encode(), content_type="text/html")
-    sent_to: list[str] = []
-    if event.brief.owner and not deps.settings.is_local:
-        deps.client("ses").send_email(
-            Source=deps.settings.sender_email,
-            Destination={"ToAddresses": [event.brief.owner]},
-            Message={"Subject": {"Data": f"Hook ready: {event.brief.name}"}, "Body": {"Html": {"Data": body}}},
-        )
-        sent_to = [event.brief.owner]
-    deps.runs.update(event.run_id, step="NotifyDone", status="SUCCEEDED", hook_id=event.hook.hook_id)
-    logger.info("run succeeded", extra={"run_id": event.run_id, "hook_id": event.hook.hook_id})
-    return Notification(sent_to=sent_to, message_key=key)
+    text = f"Your hook for {event.brief.name} is ready (hook id {event.hook.hook_id}).\n" + "\n".join(
+        f"{aspect}: {url}" for aspect, url in links.items()
+    )
+    name = "notification.html"
+    sent_to = notify.send(
+        deps,
+        run_id,
+        name=name,
+        to=event.brief.owner,
+        subject=f"Hook ready: {event.brief.name}",
+        body_html=body,
+        body_text=text,
+    )
+    deps.runs.update(run_id, step="NotifyDone", status="SUCCEEDED", hook_id=event.hook.hook_id)
+    logger.info("run succeeded", extra={"run_id": run_id, "hook_id": event.hook.hook_id})
+    return Notification(sent_to=sent_to, message_key=run_key(run_id, name))

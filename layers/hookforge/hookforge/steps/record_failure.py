@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from hookforge import notify
+from hookforge.approval.notify import notify_selection_timed_out
 from hookforge.models import FailureRecord, RecordFailureInput
 from hookforge.observability import logger
 from hookforge.steps.deps import Deps
@@ -54,27 +56,39 @@ def run(event: RecordFailureInput, deps: Deps) -> FailureRecord:
         deps.runs.start(event.run_id, brief_key=str(extra.get("brief_key", "")))
     deps.runs.update(event.run_id, status="FAILED", error=error_name, error_message=message, failed_state=state)
     notify_failure(deps, record)
+    if error_name == "SelectionTimedOut":
+        notify_selection_timed_out(deps, event.run_id)
     logger.error("run failed", extra={"run_id": event.run_id, "error": error_name, "failed_state": state})
     return record
 
 
 def notify_failure(deps: Deps, record: FailureRecord) -> None:
-    """Tell the brief's owner what failed and where the partial results are (SES; a file locally)."""
+    """Tell the brief's owner what failed and where the partial results are (previews and links)."""
     owner = None
     brief_key = run_key(record.run_id, "brief.json")
     if deps.store.exists(brief_key):
         owner = deps.store.get_json(brief_key).get("owner")
-    kept = "".join(f"<li>{html.escape(k)}</li>" for k in record.artifacts) or "<li>nothing yet</li>"
-    body = (
-        f"<html><body><h1>Run {html.escape(record.run_id)} failed</h1>"
-        f"<p><b>{html.escape(record.error)}</b> at step {html.escape(record.failed_state)}: "
-        f"{html.escape(record.message)}</p><p>Everything produced before the failure is kept:</p><ul>{kept}</ul>"
-        "</body></html>"
+    links = [(key, notify.link(deps, record.run_id, key)) for key in record.artifacts]
+    kept = (
+        "".join(f'<li><a href="{html.escape(url)}">{html.escape(key.split("/", 2)[-1])}</a></li>' for key, url in links)
+        or "<li>nothing yet</li>"
     )
-    deps.store.put_bytes(run_key(record.run_id, "failure-notification.html"), body.encode(), content_type="text/html")
-    if owner and not deps.settings.is_local:
-        deps.client("ses").send_email(
-            Source=deps.settings.sender_email,
-            Destination={"ToAddresses": [owner]},
-            Message={"Subject": {"Data": f"Hook run failed: {record.error}"}, "Body": {"Html": {"Data": body}}},
-        )
+    stills = "".join(
+        f'<img src="{html.escape(url)}" width="160" alt="candidate"> ' for key, url in links if "/candidates/" in key
+    )
+    body = (
+        f"<body style='font-family:sans-serif'><h1>Run {html.escape(record.run_id)} failed</h1>"
+        f"<p><b>{html.escape(record.error)}</b> at step {html.escape(record.failed_state)}: "
+        f"{html.escape(record.message)}</p><p>{stills}</p>"
+        f"<p>Everything produced before the failure is kept:</p><ul>{kept}</ul></body>"
+    )
+    text = f"Run {record.run_id} failed: {record.error} at {record.failed_state}: {record.message}"
+    notify.send(
+        deps,
+        record.run_id,
+        name="failure-notification.html",
+        to=owner,
+        subject=f"Hook run failed: {record.error}",
+        body_html=body,
+        body_text=text,
+    )

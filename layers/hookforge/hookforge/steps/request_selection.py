@@ -1,15 +1,16 @@
 """RequestSelection: the `.waitForTaskToken` task. Stores the approval (token server-side) and asks reviewers.
 
-The run waits until a reviewer decides (ApprovalApi, or the local engine's `--pick`), which answers the
-task with SendTaskSuccess (a Selection) or SendTaskFailure (`Regenerate` / `Rejected`).
+It renders thumbnails and a numbered contact sheet, stores the approval record, and emails every
+reviewer a signed link (SES in AWS; `runs/<id>/email.html` locally). The run waits until a reviewer
+decides on the ApprovalApi page (or the local engine's `--pick`), which answers the task with
+SendTaskSuccess (a Selection) or SendTaskFailure (`Regenerate` / `Rejected`).
 """
 
 from __future__ import annotations
 
-import html
-import time
-
+from hookforge.approval.email import build_email
 from hookforge.approval.records import ApprovalRecord, new_approval_id
+from hookforge.approval.sheet import render_sheet
 from hookforge.errors import NoCandidates
 from hookforge.models import Candidate, RequestSelectionInput, SelectionRequest
 from hookforge.observability import logger
@@ -31,8 +32,18 @@ def usable_candidates(event: RequestSelectionInput) -> list[Candidate]:
 def run(event: RequestSelectionInput, deps: Deps) -> SelectionRequest:
     candidates = usable_candidates(event)
     now = int(deps.clock())
-    expires_at = now + int(event.brief.selection.timeout_hours * 3600)
+    expires_at = now + event.brief.selection.timeout_seconds
     approval_id = new_approval_id()
+
+    folder = f"selection/round-{event.round}"
+    sheet = render_sheet([deps.store.get_bytes(c.key) for c in candidates])
+    sheet_key = deps.store.put_bytes(
+        run_key(event.run_id, folder, "contact-sheet.jpg"), sheet.contact_sheet, content_type="image/jpeg"
+    )
+    thumb_keys = [
+        deps.store.put_bytes(run_key(event.run_id, folder, f"thumb-{n}.jpg"), data, content_type="image/jpeg")
+        for n, data in enumerate(sheet.thumbnails, start=1)
+    ]
     record = ApprovalRecord(
         approval_id=approval_id,
         run_id=event.run_id,
@@ -44,32 +55,40 @@ def run(event: RequestSelectionInput, deps: Deps) -> SelectionRequest:
         round=event.round,
         max_rounds=event.brief.selection.max_rounds,
         expires_at=expires_at,
+        brief_name=event.brief.name,
+        feedback=event.feedback,
+        contact_sheet_key=sheet_key,
+        thumbnail_keys=thumb_keys,
     )
     deps.approvals.create(record)
-    link = f"{deps.settings.approval_base_url.rstrip('/')}/approvals/{approval_id}"
+    link = deps.signer.link(deps.settings.approval_base_url, approval_id, expires_at)
     request = SelectionRequest(approval_id=approval_id, candidates=candidates, link=link, expires_at=expires_at)
     deps.store.put_json(run_key(event.run_id, "selection-request.json"), request.model_dump(mode="json"))
-    body = _email_html(event, candidates, link)
-    if deps.settings.is_local or not event.brief.selection.reviewers:
+
+    mail = build_email(record, link=link)
+    reviewers = event.brief.selection.reviewers
+    if deps.settings.is_local or not reviewers:
+        # the email sits next to the run's artifacts; the sheet is referenced relative to runs/<id>/
+        body = mail.html_with_sheet_url(f"{folder}/contact-sheet.jpg")
         deps.store.put_bytes(run_key(event.run_id, "email.html"), body.encode(), content_type="text/html")
+        deps.store.put_bytes(run_key(event.run_id, "email.txt"), mail.text.encode(), content_type="text/plain")
+        if not deps.settings.is_local:
+            logger.warning("no reviewers in the brief: email stored, not sent", extra={"run_id": event.run_id})
     else:
-        deps.client("ses").send_email(
-            Source=deps.settings.sender_email,
-            Destination={"ToAddresses": event.brief.selection.reviewers},
-            Message={
-                "Subject": {"Data": f"Pick the hook for {event.brief.name}"},
-                "Body": {"Html": {"Data": body}, "Text": {"Data": f"Choose a candidate: {link}"}},
-            },
+        message = mail.mime(sender=deps.settings.sender_email, recipients=reviewers, contact_sheet=sheet.contact_sheet)
+        deps.client("ses").send_raw_email(
+            Source=deps.settings.sender_email, Destinations=reviewers, RawMessage={"Data": message.as_bytes()}
         )
     deps.runs.update(event.run_id, step="RequestSelection", status="AWAITING_SELECTION", approval_id=approval_id)
-    logger.info("selection requested", extra={"run_id": event.run_id, "candidates": len(candidates)})
-    return request
-
-
-def _email_html(event: RequestSelectionInput, candidates: list[Candidate], link: str) -> str:
-    rows = "".join(f"<li>#{c.index + 1}: {html.escape(c.prompt[:120])}</li>" for c in candidates)
-    return (
-        f"<html><body><h1>Pick the hook for {html.escape(event.brief.name)}</h1><ol>{rows}</ol>"
-        f'<p><a href="{html.escape(link)}">Open the selection page</a></p>'
-        f"<p>Sent {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.</p></body></html>"
+    logger.info(
+        "selection requested",
+        extra={
+            "run_id": event.run_id,
+            "approval_id": approval_id,
+            "candidates": len(candidates),
+            "round": event.round,
+            "reviewers": len(reviewers),
+            "expires_at": expires_at,
+        },
     )
+    return request

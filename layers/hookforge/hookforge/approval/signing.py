@@ -1,0 +1,138 @@
+"""Signed approval links and single-use form tokens (HMAC-SHA256). Never the task token.
+
+A link is `<base>/approvals/<id>?exp=<unix>&sig=<hmac(id, exp)>`: it can be neither forged for another
+approval nor extended. The page's forms carry a *form token* `<issued>.<nonce>.<hmac(id, issued, nonce)>`
+that only the server can mint; a POST without a valid one is refused. Single use comes from the
+conditional write that marks the approval decided (records.py), which also stores the nonce's hash.
+
+The key comes from `HOOKFORGE_APPROVAL_SECRET`, else the file named by `HOOKFORGE_APPROVAL_SECRET_FILE`,
+else (local engine) a key generated once under the engine's home, else Secrets Manager
+(`settings.approval_secret_name`, cached by Powertools).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlencode
+
+from hookforge.config import Settings
+from hookforge.errors import ConfigError, HookforgeError
+
+SECRET_ENV = "HOOKFORGE_APPROVAL_SECRET"
+#: the local engine points this at the key file it keeps under its home
+SECRET_FILE_ENV = "HOOKFORGE_APPROVAL_SECRET_FILE"
+HOME_ENV = "HOOKFORGE_HOME"
+KEY_FILE = "approval-secret"
+#: a form token is valid this long after the page was rendered (and never past the approval's expiry)
+FORM_TOKEN_TTL = 24 * 3600
+
+
+class LinkTampered(HookforgeError):
+    """The link or form token does not carry a valid signature (altered, truncated or forged)."""
+
+    hint = "Open the link from the selection email again; do not edit it."
+
+
+class LinkExpired(HookforgeError):
+    """The signed link or form token is past its expiry."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class Signer:
+    """Signs and verifies approval links and form tokens with one HMAC key."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 16:
+            raise ConfigError("the approval signing key is shorter than 16 bytes; generate a longer secret")
+        self._key = key
+
+    def __repr__(self) -> str:  # never show the key
+        return "Signer(key=***)"
+
+    def _mac(self, *parts: str) -> str:
+        message = "\x1f".join(parts).encode()
+        return _b64(hmac.new(self._key, message, hashlib.sha256).digest())
+
+    # ------------------------------------------------------------------------------ links
+    def link_signature(self, approval_id: str, expires_at: int) -> str:
+        return self._mac("link", approval_id, str(int(expires_at)))
+
+    def link(self, base_url: str, approval_id: str, expires_at: int) -> str:
+        query = urlencode({"exp": int(expires_at), "sig": self.link_signature(approval_id, expires_at)})
+        return f"{base_url.rstrip('/')}/approvals/{approval_id}?{query}"
+
+    def verify_link(self, approval_id: str, exp: str | None, sig: str | None, *, now: float) -> int:
+        """The link's expiry when `sig` signs (approval_id, exp); LinkTampered / LinkExpired otherwise."""
+        if not exp or not sig or not exp.isdigit():
+            raise LinkTampered("this approval link is incomplete or has been altered")
+        expected = self.link_signature(approval_id, int(exp))
+        if not hmac.compare_digest(expected.encode(), sig.encode()):
+            raise LinkTampered("this approval link has been altered or was not issued by hookforge")
+        if int(exp) <= now:
+            raise LinkExpired("this approval link has expired")
+        return int(exp)
+
+    # ------------------------------------------------------------------------------ form tokens
+    def form_token(self, approval_id: str, *, now: float, nonce: str | None = None) -> str:
+        """A fresh token for the page's forms. Minting one writes nothing (GET stays side-effect free)."""
+        nonce = nonce or secrets.token_urlsafe(16)
+        issued = str(int(now))
+        return f"{issued}.{nonce}.{self._mac('form', approval_id, issued, nonce)}"
+
+    def verify_form_token(self, approval_id: str, token: str | None, *, now: float) -> str:
+        """The token's nonce hash when it is valid for this approval; LinkTampered / LinkExpired otherwise."""
+        parts = (token or "").split(".")
+        if len(parts) != 3 or not parts[0].isdigit():
+            raise LinkTampered("the decision form is missing its signed token; reload the page and try again")
+        issued, nonce, mac = parts
+        if not hmac.compare_digest(self._mac("form", approval_id, issued, nonce).encode(), mac.encode()):
+            raise LinkTampered("the decision form's token is not valid for this approval")
+        if int(issued) + FORM_TOKEN_TTL <= now:
+            raise LinkExpired("this decision form is too old; reload the page and decide again")
+        return nonce_hash(nonce)
+
+
+def nonce_hash(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+def local_key(home: Path) -> bytes:
+    """The local engine's key: generated once under `home`, readable by the owner only."""
+    path = home / KEY_FILE
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
+
+
+def signing_key(settings: Settings, *, environ: dict[str, str] | None = None) -> bytes:
+    """The HMAC key: env var, else the local key file, else Secrets Manager (ConfigError naming what to set)."""
+    env = os.environ if environ is None else environ
+    if env.get(SECRET_ENV):
+        return env[SECRET_ENV].encode()
+    if env.get(SECRET_FILE_ENV):
+        return Path(env[SECRET_FILE_ENV]).read_text().strip().encode()
+    if settings.is_local:
+        return local_key(Path(env.get(HOME_ENV) or ".hookforge"))
+    try:
+        from aws_lambda_powertools.utilities import parameters
+
+        value = parameters.get_secret(settings.approval_secret_name, max_age=300)
+    except Exception as e:  # noqa: BLE001 - any lookup failure becomes one clear ConfigError
+        raise ConfigError(
+            f"approval signing secret {settings.approval_secret_name!r} could not be read "
+            f"({type(e).__name__}); create it or set {SECRET_ENV}"
+        ) from e
+    if not value:
+        raise ConfigError(f"approval signing secret {settings.approval_secret_name!r} is empty")
+    return str(value).encode()
