@@ -49,6 +49,8 @@ from hookforge.runs import _clean, plain
 #: DynamoDB's limits per request
 BATCH_WRITE_MAX = 25
 BATCH_GET_MAX = 100
+#: the attributes of a stored day row an import compares against
+_DAY_READ = ("pk", "sk", *COUNTERS, "spend", "version")
 #: hook fields copied onto each total so a ranking read is one Query
 HOOK_FIELDS = ("run_id", "brief", "prompt", "preset", "poster_key", "image_provider", "video_provider", "created_at")
 
@@ -192,7 +194,8 @@ class MetricsStore:
     def _write_days(self, chunk: list[DayRow]) -> dict[tuple[str, str], dict[str, Any] | None]:
         """Set the chunk's day rows (idempotent puts); changed key -> the stored row it replaced (or None)."""
         keys = [{"pk": pk, "sk": sk} for pk, sk in (r.key for r in chunk)]
-        old = {(i["pk"], i["sk"]): i for i in self._batch_get(keys)}
+        # only what the comparison needs: halves what a re-import reads
+        old = {(i["pk"], i["sk"]): i for i in self._batch_get(keys, attributes=_DAY_READ)}
         puts: list[dict[str, Any]] = []
         changed: dict[tuple[str, str], dict[str, Any] | None] = {}
         for row in chunk:
@@ -336,9 +339,14 @@ class MetricsStore:
                 time.sleep(delay * random.random())
                 delay = min(1.0, delay * 2)
 
-    def _batch_get(self, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
+    def _batch_get(self, keys: list[dict[str, str]], *, attributes: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        pending: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}} if keys else {}
+        request: dict[str, Any] = {"Keys": keys, "ConsistentRead": True}
+        if attributes:
+            names = {f"#a{i}": a for i, a in enumerate(attributes)}
+            request["ProjectionExpression"] = ", ".join(names)
+            request["ExpressionAttributeNames"] = names
+        pending: dict[str, Any] = {self.table_name: request} if keys else {}
         delay = 0.02
         while pending:
             page = self.client.batch_get_item(RequestItems=pending)
