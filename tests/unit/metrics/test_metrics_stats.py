@@ -79,3 +79,13 @@ def test_verdict_uses_configured_target() -> None:
 def test_verdict_rejects_target_outside_zero_one() -> None:
     with pytest.raises(ValueError, match="fraction"):
         verdict(wilson(1, 2), 30)
+
+
+def test_hook_rate_target_comes_from_the_environment_and_must_be_a_fraction() -> None:
+    from hookforge.config import Settings
+    from hookforge.errors import ConfigError
+
+    assert Settings.from_env({"HOOK_RATE_TARGET": "0.25"}).hook_rate_target == 0.25
+    assert Settings.from_env({}).hook_rate_target == 0.30
+    with pytest.raises(ConfigError, match="less than 1"):
+        Settings.from_env({"HOOK_RATE_TARGET": "30"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -376,8 +377,6 @@ def import_object(artifacts: Any, store: Any, key: str) -> tuple[str, ImportRepo
     try:
         text = raw.decode("utf-8-sig")
         if key.lower().endswith(".json"):
-            import json
-
             report = import_json(store, json.loads(text), source=key)
         else:
             report = import_csv(store, text, platform=platform_from_key(key), source=key)
