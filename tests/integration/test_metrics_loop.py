@@ -58,3 +58,20 @@ def test_registered_hook_gets_hook_rate_from_an_imported_meta_report(tmp_path: P
     _cli("dashboard", "--out", str(out), "--home", str(home))
     page = out.read_text()
     assert hook_id in page and 'id="target-line"' in page and "data:image/jpeg;base64," in page
+
+
+def test_report_dropped_under_reports_is_imported_by_its_rule_target(engine) -> None:  # type: ignore[no-untyped-def]
+    # Given a registered hook on the local engine
+    engine.deps.metrics.put_hook({"hook_id": "hk-5e5e5e5e5e", "prompt": "dropped report hook"})
+    csv_text = (
+        "Ad name,Date,Impressions,2-second video views,6-second video views,Cost\n"
+        "drop | hk-5e5e5e5e5e,2026-11-20,1000,330,120,4.00\n"
+        "drop | hk-5e5e5e5e5e,2026-11-21,-1,0,0,0\n"
+    )
+    # When a TikTok export lands under reports/ (S3 -> EventBridge -> ReportImportFunction)
+    out = engine.upload("reports/tiktok/2026-11-21.csv", csv_text.encode())
+    # Then it is imported, and the import report sits beside it with the bad line
+    assert out["report_key"] == "reports/tiktok/2026-11-21.csv.import.json"
+    saved = engine.deps.store.get_json(out["report_key"])
+    assert (saved["platform"], saved["imported"], [b["line"] for b in saved["bad"]]) == ("tiktok", 1, [3])
+    assert engine.deps.metrics.ranking("tiktok")[0]["plays"] == 330
