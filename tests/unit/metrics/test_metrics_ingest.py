@@ -200,3 +200,19 @@ def test_malformed_json_body_is_rejected_as_a_whole(body: Any, message: str) -> 
 def test_empty_file_is_rejected() -> None:
     with pytest.raises(InputInvalid, match="empty"):
         parse_csv("", "meta")
+
+
+def test_meta_spend_column_named_after_account_currency_is_found() -> None:
+    text = (
+        "Ad name,Day,Impressions,3-second video plays,Amount spent (EUR),Clicks (all)\n"
+        'x | hk-1a2b3c4d5e,2026-11-01,100,30,"1,234.50",7\n'
+    )
+    platform, parsed = parse_csv(text)
+    assert platform == "meta" and not parsed.bad
+    assert (parsed.rows[0].spend, parsed.rows[0].clicks) == (1234.5, 7)
+
+
+def test_header_without_video_columns_is_generic_and_says_what_is_missing() -> None:
+    platform, parsed = parse_csv("Ad name,Day,Impressions\nx | hk-1a2b3c4d5e,2026-11-01,100\n")
+    assert platform == "generic"
+    assert parsed.bad[0].reason == "missing column 'plays_3s'"
