@@ -91,10 +91,6 @@ class ImportReport:
     finished_at: float
     requests: int = 0
 
-    @property
-    def ok(self) -> bool:
-        return not self.bad
-
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["bad_rows"] = len(self.bad)

@@ -44,8 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 #: platforms whose numbers we understand; each maps to the definitions of its figures
 PLATFORMS: tuple[str, ...] = ("meta", "tiktok", "generic")
@@ -148,23 +147,3 @@ class DayRow:
         self.holds += other.holds
         self.clicks += other.clicks
         self.spend = round(self.spend + other.spend, 6)
-
-
-@dataclass
-class Totals:
-    """The running totals of one hook on one platform."""
-
-    hook_id: str
-    platform: str
-    impressions: int = 0
-    plays: int = 0
-    holds: int = 0
-    clicks: int = 0
-    spend: float = 0.0
-    days: int = 0
-    version: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def hook_rate(self) -> float:
-        return self.plays / self.impressions if self.impressions else 0.0
