@@ -8,7 +8,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from hookforge.metrics.ingest import InputInvalid, import_json
+from hookforge.errors import ReportInvalid
+from hookforge.metrics.ingest import import_json
 from hookforge.observability import logger, tracer
 from hookforge.steps import Deps
 
@@ -24,8 +25,8 @@ def post_metrics() -> Response:
     try:
         body = json.loads(app.current_event.decoded_body or "")
         report = import_json(Deps.current().metrics, body, source="api")
-    except ValueError as e:  # JSONDecodeError and InputInvalid are both ValueErrors
-        reason = str(e) if isinstance(e, InputInvalid) else f"the body is not JSON: {e}"
+    except ValueError as e:  # JSONDecodeError and ReportInvalid are both ValueErrors
+        reason = str(e) if isinstance(e, ReportInvalid) else f"the body is not JSON: {e}"
         return _json(400, {"error": "BadRequest", "message": reason})
     logger.info("metrics imported", extra={"imported": report.imported, "bad_rows": len(report.bad)})
     # 422 only when nothing could be used; partial success is 200 with the bad rows listed

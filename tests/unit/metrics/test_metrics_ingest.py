@@ -4,7 +4,8 @@ from typing import Any
 
 import pytest
 
-from hookforge.metrics.ingest import InputInvalid, import_csv, import_json, parse_csv, parse_json
+from hookforge.errors import ReportInvalid
+from hookforge.metrics.ingest import import_csv, import_json, parse_csv, parse_json
 from hookforge.metrics.report import build_report
 from hookforge.metrics.store import MetricsStore
 from tests.unit.metrics.support import fixture_text
@@ -193,12 +194,12 @@ def test_json_batch_goes_through_the_same_path(store: MetricsStore) -> None:
     ],
 )
 def test_malformed_json_body_is_rejected_as_a_whole(body: Any, message: str) -> None:
-    with pytest.raises(InputInvalid, match=message):
+    with pytest.raises(ReportInvalid, match=message):
         parse_json(body)
 
 
 def test_empty_file_is_rejected() -> None:
-    with pytest.raises(InputInvalid, match="empty"):
+    with pytest.raises(ReportInvalid, match="empty"):
         parse_csv("", "meta")
 
 

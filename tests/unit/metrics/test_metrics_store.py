@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
+from hookforge.errors import MetricsWriteConflict
 from hookforge.metrics.ingest import import_csv
 from hookforge.metrics.model import DayRow
 from hookforge.metrics.report import build_report, winners
-from hookforge.metrics.store import MetricsStore, MetricsWriteConflict
+from hookforge.metrics.store import MetricsStore
 from tests.unit.metrics.support import HOOKS, fixture_text
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hookforge.metrics.ingest import BadRow, ImportReport, InputInvalid, import_csv, import_json, parse_csv, parse_json
+from hookforge.errors import MetricsWriteConflict, ReportInvalid
+from hookforge.metrics.ingest import BadRow, ImportReport, import_csv, import_json, parse_csv, parse_json
 from hookforge.metrics.model import DEFINITIONS, PLATFORMS, DayRow
 from hookforge.metrics.report import HookStat, build_report, winners
 from hookforge.metrics.stats import Interval, verdict, wilson
@@ -11,12 +12,13 @@ from hookforge.metrics.store import MetricsStore, table_definition
 __all__ = [
     "DEFINITIONS",
     "PLATFORMS",
+    "ReportInvalid",
     "BadRow",
     "DayRow",
     "HookStat",
     "ImportReport",
-    "InputInvalid",
     "Interval",
+    "MetricsWriteConflict",
     "MetricsStore",
     "build_report",
     "import_csv",

@@ -15,8 +15,9 @@ from urllib.parse import parse_qs, urlparse
 import typer
 from rich.console import Console
 
+from hookforge.errors import ReportInvalid
 from hookforge.metrics.dashboard import Filters, render_dashboard
-from hookforge.metrics.ingest import IMPORT_REPORT_SUFFIX, InputInvalid, import_csv
+from hookforge.metrics.ingest import IMPORT_REPORT_SUFFIX, import_csv
 from hookforge.metrics.model import PLATFORMS
 from hookforge.metrics.report import build_report, format_table
 
@@ -63,7 +64,7 @@ def import_command(
     with _engine(home) as engine:
         try:
             report = import_csv(engine.deps.metrics, text, platform=platform, source=str(file))
-        except InputInvalid as e:
+        except ReportInvalid as e:
             console.print(f"[bold red]error:[/bold red] {file}: {e}")
             raise typer.Exit(code=2) from None
     report_path = file.with_name(file.name + IMPORT_REPORT_SUFFIX)

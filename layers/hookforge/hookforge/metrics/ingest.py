@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from hookforge.errors import ReportInvalid
 from hookforge.metrics.model import DEFINITIONS, HOOK_ID_RE, PLATFORMS, DayRow
 
 # canonical field -> accepted column headers (compared case-insensitively, whitespace collapsed)
@@ -96,10 +97,6 @@ class ImportReport:
         out["bad_rows"] = len(self.bad)
         out["definitions"] = asdict(DEFINITIONS[self.platform])
         return out
-
-
-class InputInvalid(ValueError):
-    """The input as a whole cannot be read (not CSV/JSON, no header, wrong shape)."""
 
 
 def _norm(header: str) -> str:
@@ -256,14 +253,14 @@ def _records(platform: str, header: list[str], records: Iterator[tuple[int, Mapp
 def parse_csv(text: str, platform: str | None = None) -> tuple[str, Parsed]:
     """Parse a CSV export; `platform` None detects Meta/TikTok from the header. -> (platform, rows)."""
     if platform is not None and platform not in PLATFORMS:
-        raise InputInvalid(f"unknown platform {platform!r}; choose one of: {', '.join(PLATFORMS)}")
+        raise ReportInvalid(f"unknown platform {platform!r}; choose one of: {', '.join(PLATFORMS)}")
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     try:
         header = next(reader)
     except StopIteration:
-        raise InputInvalid("the file is empty: expected a CSV header line") from None
+        raise ReportInvalid("the file is empty: expected a CSV header line") from None
     except csv.Error as e:
-        raise InputInvalid(f"not a CSV file: {e}") from e
+        raise ReportInvalid(f"not a CSV file: {e}") from e
     header = [h.strip() for h in header]
     platform = platform or detect_platform(header)
 
@@ -291,15 +288,15 @@ def parse_json(body: Any) -> tuple[str, Parsed]:
     (TikTok: views_6s), clicks, spend. Line numbers are 1-based row positions.
     """
     if not isinstance(body, dict):
-        raise InputInvalid('the body must be a JSON object: {"platform": "meta", "rows": [...]}')
+        raise ReportInvalid('the body must be a JSON object: {"platform": "meta", "rows": [...]}')
     platform = body.get("platform", "generic")
     if platform not in PLATFORMS:
-        raise InputInvalid(f"unknown platform {platform!r}; choose one of: {', '.join(PLATFORMS)}")
+        raise ReportInvalid(f"unknown platform {platform!r}; choose one of: {', '.join(PLATFORMS)}")
     rows = body.get("rows")
     if not isinstance(rows, list) or not rows:
-        raise InputInvalid('"rows" must be a non-empty list of objects')
+        raise ReportInvalid('"rows" must be a non-empty list of objects')
     if len(rows) > 10_000:
-        raise InputInvalid(f"at most 10000 rows per request, got {len(rows)}; split the batch")
+        raise ReportInvalid(f"at most 10000 rows per request, got {len(rows)}; split the batch")
     header: list[str] = sorted({k for r in rows if isinstance(r, dict) for k in r})
     parsed = Parsed()
     good: list[tuple[int, Mapping[str, Any]]] = []
@@ -376,7 +373,7 @@ def import_object(artifacts: Any, store: Any, key: str) -> tuple[str, ImportRepo
             report = import_json(store, json.loads(text), source=key)
         else:
             report = import_csv(store, text, platform=platform_from_key(key), source=key)
-    except (UnicodeDecodeError, ValueError) as e:  # InputInvalid and JSONDecodeError are ValueErrors
+    except (UnicodeDecodeError, ValueError) as e:  # ReportInvalid and JSONDecodeError are ValueErrors
         report = ImportReport(
             source=key,
             platform=platform_from_key(key) or "generic",

@@ -29,7 +29,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from hookforge.errors import HookforgeError
+from hookforge.errors import MetricsWriteConflict
 from hookforge.metrics.ingest import BadRow
 from hookforge.metrics.model import (
     COUNTERS,
@@ -53,12 +53,6 @@ BATCH_GET_MAX = 100
 _DAY_READ = ("pk", "sk", *COUNTERS, "spend", "version")
 #: hook fields copied onto each total so a ranking read is one Query
 HOOK_FIELDS = ("run_id", "brief", "prompt", "preset", "poster_key", "image_provider", "video_provider", "created_at")
-
-
-class MetricsWriteConflict(HookforgeError):
-    """Another import held the same totals too long, or our lease expired; nothing was guessed."""
-
-    hint = "Run the import again; it is idempotent."
 
 
 @dataclass
