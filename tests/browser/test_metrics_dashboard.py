@@ -13,8 +13,7 @@ from hookforge.metrics.dashboard import Filters, render_dashboard
 from hookforge.metrics.ingest import import_csv
 from hookforge.metrics.report import build_report
 from hookforge.metrics.store import MetricsStore
-from tests.unit.metrics.conftest import seed_hooks
-from tests.unit.metrics.support import fixture_text
+from tests.unit.metrics.support import fixture_text, seed_hooks
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

@@ -12,8 +12,7 @@ from functions.metrics_api import app as metrics_api
 from functions.metrics_stream import app as metrics_stream
 from functions.report_import import app as report_import
 from hookforge.metrics.store import MetricsStore
-from tests.unit.metrics.conftest import seed_hooks
-from tests.unit.metrics.support import fixture_text
+from tests.unit.metrics.support import fixture_text, seed_hooks
 
 
 def _api(method: str, path: str, *, body: str | None = None, query: dict[str, str] | None = None) -> dict[str, Any]:
