@@ -18,6 +18,7 @@ CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 BRIEFS = sorted((CORPUS / "briefs").iterdir())
 IMAGES = sorted((CORPUS / "images").iterdir())
 VIDEOS = sorted(p for p in (CORPUS / "videos").iterdir() if not p.name.startswith("over-long"))
+ALL_VIDEOS = sorted((CORPUS / "videos").iterdir())
 
 
 @pytest.mark.parametrize("path", BRIEFS, ids=[p.name for p in BRIEFS])
@@ -73,6 +74,16 @@ def test_bad_video_is_rejected_with_a_named_error(path: Path) -> None:
     with pytest.raises(VideoInvalid) as info:
         probe(path)
     assert path.name in str(info.value)
+
+
+@pytest.mark.parametrize("path", ALL_VIDEOS, ids=[p.name for p in ALL_VIDEOS])
+def test_bad_video_handed_to_the_effects_engine_is_refused_before_rendering(path: Path, tmp_path: Path) -> None:
+    from hookforge.effects import render
+
+    with pytest.raises(VideoInvalid) as info:
+        render(path, tmp_path / "out", preset="clean", aspects=["9:16"])
+    assert path.name in str(info.value) or "long" in str(info.value)
+    assert list(tmp_path.rglob("*.mp4")) == []  # nothing half-rendered is left behind
 
 
 def test_every_corpus_error_is_a_hookforge_error() -> None:

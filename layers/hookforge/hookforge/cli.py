@@ -118,6 +118,70 @@ def demo(home: HomeOption = Path(".hookforge"), out: OutOption = Path("hookforge
     _run(data, home=home, out=out, pick_n=1, label="the demo brief")
 
 
+@app.command()
+def presets() -> None:
+    """List the effects presets, each with one line on what it does."""
+    from hookforge.effects import PRESETS
+
+    for preset in PRESETS.values():
+        typer.echo(f"{preset.name:<10} {preset.description}")
+
+
+@app.command()
+def effects(
+    source: Annotated[Path, typer.Argument(help="The clip to polish (MP4/MOV/WebM).", exists=True, dir_okay=False)],
+    preset: Annotated[str, typer.Option("--preset", help="Preset name; `hookforge presets` lists them.")] = "punchy",
+    aspect: Annotated[
+        list[str] | None, typer.Option("--aspect", help="9:16, 1:1, 4:5 or 16:9; repeat for more (default 9:16).")
+    ] = None,
+    text: Annotated[str | None, typer.Option("--text", help="Hook text, drawn literally.")] = None,
+    captions: Annotated[bool, typer.Option("--captions", help="Burn the text in as timed captions instead.")] = False,
+    overrides: Annotated[
+        str | None, typer.Option("--overrides", help='Preset overrides as JSON, e.g. \'{"zoom": {"end": 1.3}}\'.')
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the hooks, poster and preview.")] = Path(
+        "hookforge-out/effects"
+    ),
+) -> None:
+    """Render one clip with a preset into every aspect in one ffmpeg pass, without the rest of the pipeline.
+
+    Prints each output path (hooks, then poster and preview), one per line.
+    """
+    import json
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from hookforge.effects import render
+    from hookforge.errors import EffectsInvalid
+    from hookforge.observability import logger
+
+    logger.setLevel("WARNING")  # stdout carries only the output paths; the summary goes to the console
+
+    try:
+        changes = json.loads(overrides) if overrides else None
+    except ValueError as e:
+        raise EffectsInvalid(f"--overrides is not valid JSON: {e}") from e
+    if changes is not None and not isinstance(changes, dict):
+        raise EffectsInvalid('--overrides must be a JSON object, e.g. {"zoom": {"end": 1.3}}')
+    aspects = aspect or ["9:16"]
+    columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%")]
+    with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(f"Rendering {preset} for {', '.join(aspects)}", total=1.0)
+        result = render(
+            source,
+            out,
+            preset=preset,
+            aspects=aspects,
+            text=text,
+            captions=captions or None,
+            overrides=changes,
+            progress=lambda done: bar.update(task, completed=done),
+        )
+    console.print(f"[bold green]Rendered[/bold green] {preset} in {result.seconds:.1f}s ({result.duration:.2f}s long)")
+    for path in [*result.outputs.values(), result.poster, result.preview]:
+        typer.echo(str(path))
+
+
 # hook-rate metrics (issue 7): `hookforge metrics import|report`, `hookforge dashboard`
 from hookforge.metrics.cli import dashboard_command, metrics_app  # noqa: E402 - registered after the core commands
 

@@ -111,6 +111,12 @@ class EffectsFailed(HookforgeError):
     """ffmpeg could not render the effects; the message carries ffmpeg's own reason."""
 
 
+class EffectsInvalid(HookforgeError):
+    """The effects request names an unknown preset or aspect, or an override is out of range."""
+
+    hint = "Run `hookforge presets` for the preset names; overrides use the preset's field names."
+
+
 # --- hook-rate metrics ----------------------------------------------------------------------------
 class ReportInvalid(HookforgeError, ValueError):
     """An ad-platform report or metrics batch cannot be read as a whole (not CSV/JSON, no header, wrong shape).

@@ -94,12 +94,25 @@ class EffectsSpec(_Model):
     preset: str = "punchy"
     aspects: list[Aspect] = Field(default_factory=lambda: list[Aspect](["9:16"]), min_length=1, max_length=4)
     text: str | None = Field(default=None, max_length=120)
+    #: burn the text in as timed captions (ASS) instead of a hook title; None = the preset decides
+    captions: bool | None = None
     overrides: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("aspects")
     @classmethod
     def _unique_aspects(cls, v: list[str]) -> list[str]:
         return list(dict.fromkeys(v))
+
+    @model_validator(mode="after")
+    def _preset_and_overrides_valid(self) -> EffectsSpec:
+        from hookforge.effects.presets import resolve_look  # the effects package imports no models
+        from hookforge.errors import EffectsInvalid
+
+        try:
+            resolve_look(self.preset, self.overrides)
+        except EffectsInvalid as e:
+            raise ValueError(str(e)) from e
+        return self
 
 
 class SelectionSpec(_Model):

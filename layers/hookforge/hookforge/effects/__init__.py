@@ -1,5 +1,27 @@
-"""The effects engine: presets rendered by ffmpeg in one invocation for every aspect ratio."""
+"""The effects engine: effects as data, named presets, and one ffmpeg invocation per render."""
 
-from hookforge.effects.render import ASPECT_SIZES, PRESETS, RenderResult, render
+from hookforge.effects.presets import PRESETS, Preset, resolve_look
+from hookforge.effects.render import (
+    ASPECT_SIZES,
+    RenderPlan,
+    RenderResult,
+    output_size,
+    plan_duration,
+    plan_render,
+    render,
+)
+from hookforge.effects.specs import Look
 
-__all__ = ["ASPECT_SIZES", "PRESETS", "RenderResult", "render"]
+__all__ = [
+    "ASPECT_SIZES",
+    "PRESETS",
+    "Look",
+    "Preset",
+    "RenderPlan",
+    "RenderResult",
+    "output_size",
+    "plan_duration",
+    "plan_render",
+    "render",
+    "resolve_look",
+]

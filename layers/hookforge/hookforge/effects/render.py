@@ -1,14 +1,35 @@
-"""Render a clip into ad-ready hooks: one ffmpeg invocation, one decode, every aspect via `split`."""
+"""Render a clip into ad-ready hooks: one ffmpeg invocation, one decode, every aspect via `split`.
+
+The graph is built with ffmpeg-python (argument lists, never a shell string). Shared work — speed ramp,
+transition, grade, vignette, grain, fades — runs once on the source picture; `split` then feeds one branch
+per aspect (reframe with zoom and shake, captions, hook text, libx264) plus the poster and preview.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import ffmpeg
 
-from hookforge.errors import EffectsFailed
-from hookforge.media import FONT_PATH, MediaError, VideoInfo, probe, run_ffmpeg
+from hookforge.effects.presets import resolve_look
+from hookforge.effects.specs import CaptionsSpec, Look, ReframeSpec, ShakeSpec, SpeedRampSpec, TransitionSpec, ZoomSpec
+from hookforge.effects.text import (
+    alpha_expr,
+    captions_ass,
+    clean_text,
+    layout_text,
+    write_text_file,
+)
+from hookforge.errors import EffectsFailed, EffectsInvalid, VideoInvalid
+from hookforge.media import FONT_PATH, MediaError, VideoInfo, ffmpeg_exe, probe, run_ffmpeg
+from hookforge.observability import logger
 
 ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "9:16": (1080, 1920),
@@ -17,13 +38,33 @@ ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "16:9": (1920, 1080),
 }
 
-#: name -> one-line description a marketer understands
-PRESETS: dict[str, str] = {
-    "punchy": "bold contrast and saturation, quick fade-in, vignette, big hook text",
-    "clean": "true-to-source colour, gentle fades, no grading",
-}
+#: the longest clip a hook is made from (the rest of the pipeline makes 2-10 s clips)
+MAX_INPUT_SECONDS = 60.0
+MIN_INPUT_SECONDS = 0.5
+#: shared effects run at most at this size (a 4K upload is scaled down once, before the split)
+WORK_MAX_SIDE = 1920
+POSTER_WIDTH = 540
+PREVIEW_WIDTH = 270
+PREVIEW_FPS = 10
+PREVIEW_SECONDS = 3.0
 
-FPS = 30
+#: chroma shifts (U, V) per tint, applied with a lookup table in YUV (no RGB round trip)
+_TINTS = {"none": (0, 0), "warm": (-6, 8), "cool": (8, -5), "teal_orange": (5, 6)}
+_XFADE = {"flash": "fadewhite", "whip": "slideleft", "fade": "fade"}
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    """One ffmpeg invocation (arguments without the binary) and what it will write."""
+
+    args: list[str]
+    outputs: dict[str, Path]
+    poster: Path
+    preview: Path
+    duration: float
+    preset: str
+    sizes: dict[str, tuple[int, int]]
+    temp_files: list[Path]
 
 
 @dataclass(frozen=True)
@@ -32,11 +73,352 @@ class RenderResult:
     poster: Path
     preview: Path
     duration: float
+    preset: str = ""
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    seconds: float = 0.0
 
 
-def _fontsize(text: str, width: int) -> int:
-    """Large, but never wider than 90 % of the frame (DejaVu Sans Bold is ~0.6 em per character)."""
-    return max(18, min(int(width * 0.07), int(width * 0.9 / (0.62 * max(1, len(text))))))
+def output_size(aspect: str, scale: float = 1.0) -> tuple[int, int]:
+    """The output size of an aspect, optionally scaled (tests render small); always even."""
+    if aspect not in ASPECT_SIZES:
+        raise EffectsInvalid(f"unknown aspect ratio {aspect!r}; choose from: {', '.join(ASPECT_SIZES)}")
+    width, height = ASPECT_SIZES[aspect]
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+
+
+# ------------------------------------------------------------------------------------ time mapping
+def ramp_time(spec: SpeedRampSpec, t: float) -> float:
+    """Output time of input time `t` under the speed ramp (the integral of 1/speed; monotonic)."""
+    k1, k2 = 1 / spec.start_speed, 1 / spec.end_speed
+    a, b = spec.ramp_at, spec.ramp_at + spec.ramp_duration
+    if t < a:
+        extra = 0.0
+    elif t < b:
+        extra = (t - a) ** 2 / (2 * (b - a))
+    else:
+        extra = (b - a) / 2 + t - b
+    return k1 * t + (k2 - k1) * extra
+
+
+def _ramp_pts(spec: SpeedRampSpec) -> str:
+    k1, k2 = 1 / spec.start_speed, 1 / spec.end_speed
+    a, d = spec.ramp_at, spec.ramp_duration
+    b = a + d
+    return (
+        f"({k1:.6f}*T+({k2 - k1:.6f})*if(lt(T,{a:.4f}),0,if(lt(T,{b:.4f}),"
+        f"(T-{a:.4f})*(T-{a:.4f})/{2 * d:.4f},{d / 2:.4f}+T-{b:.4f})))/TB"
+    )
+
+
+def _ease(ease: str, p: str) -> str:
+    if ease == "linear":
+        return p
+    if ease == "out":
+        return f"(1-(1-{p})*(1-{p})*(1-{p}))"
+    return f"({p}*{p}*(3-2*{p}))"
+
+
+@dataclass(frozen=True)
+class Motion:
+    """Zoom and shake as expressions of the frame time `t`: a scale factor (zoom plus the margin the shake
+    needs) and the shake's offset as a fraction of the frame size."""
+
+    scale: str
+    dx: str
+    dy: str
+    max_scale: float
+
+
+def motion(zoom: ZoomSpec | None, shake: ShakeSpec | None, duration: float) -> Motion | None:
+    if zoom is None and shake is None:
+        return None
+    z, max_z, dx, dy = "1", 1.0, "0", "0"
+    if zoom is not None:
+        length = zoom.duration if zoom.duration is not None else max(0.04, duration - zoom.at)
+        p = f"clip((t-{zoom.at:.4f})/{length:.4f},0,1)"
+        z = f"({zoom.start:.4f}+({zoom.end - zoom.start:.4f})*{_ease(zoom.ease, p)})"
+        max_z = max(zoom.start, zoom.end)
+    if shake is not None:
+        length = shake.duration if shake.duration is not None else max(0.04, duration - shake.at)
+        amp = f"({shake.amplitude:.5f}*sin(PI*clip((t-{shake.at:.4f})/{length:.4f},0,1)))"
+        f = shake.frequency
+        dx = f"{amp}*(0.6*sin(2*PI*{f:.3f}*t)+0.4*sin(2*PI*{1.7 * f:.3f}*t+1.3))"
+        dy = f"{amp}*(0.6*sin(2*PI*{1.3 * f:.3f}*t+0.7)+0.4*sin(2*PI*{2.1 * f:.3f}*t+2.1))"
+        z = f"({z}+2*{amp})"  # a margin on each side at least as wide as the shake's reach
+        max_z += 2 * shake.amplitude
+    return Motion(scale=z, dx=dx, dy=dy, max_scale=max_z)
+
+
+def _even(expr: str) -> str:
+    return f"2*trunc(({expr})/2)"
+
+
+def _animated_fit(stream: Any, size: tuple[int, int], move: Motion | None, flags: str = "bicubic") -> Any:
+    """Scale to `size`; with motion, scale each frame to `size` x the motion's factor (eval=frame) and crop
+    `size` back out, centred plus the shake offset.
+
+    Zoom happens at the output resolution in one resampling, in steps of two output pixels (`zoompan` steps
+    by whole source pixels, magnified by the upscale: the jitter), and costs little more than the plain scale
+    every output needs anyway. `crop` takes only x/y per frame and
+    clamps them against its configured input size, so `scale` reports its largest size at configuration
+    (t is NaN there) and `crop` gets its offsets from `t` rather than from the changing `iw`.
+    """
+    width, height = size
+    if move is None:
+        return stream.filter("scale", width, height, flags=flags)
+    big_w, big_h = (2 * math.ceil(d * move.max_scale / 2) + 2 for d in size)
+    sw, sh = _even(f"{width}*{move.scale}"), _even(f"{height}*{move.scale}")
+    scaled = stream.filter(
+        "scale",
+        w=f"if(isnan(t),{big_w},{sw})",
+        h=f"if(isnan(t),{big_h},{sh})",
+        eval="frame",
+        flags=flags,
+    )
+    return scaled.filter(
+        "crop",
+        width,
+        height,
+        x=f"if(isnan(t),0,({sw}-{width})/2+{width}*{move.dx})",
+        y=f"if(isnan(t),0,({sh}-{height})/2+{height}*{move.dy})",
+    )
+
+
+def _transition(stream: Any, spec: TransitionSpec, duration: float) -> tuple[Any, float]:
+    """A flash or whip at `spec.at` (length unchanged), or a boomerang (clip + reverse joined by `xfade`)."""
+    d = min(spec.duration, duration / 3)
+    if spec.kind == "boomerang":
+        split = stream.filter_multi_output("split", 2)
+        fwd, back = split[0], split[1]
+        rev = back.filter("reverse").filter("setpts", "PTS-STARTPTS")
+        joined = ffmpeg.filter([fwd, rev], "xfade", transition=_XFADE[spec.style], duration=d, offset=duration - d)
+        return joined, 2 * duration - d
+    cut = min(duration * spec.at, duration - 2 * d)
+    if spec.kind == "flash":
+        # the white flash over a cut of one continuous clip: xfade's fadewhite between the clip and itself
+        # looks the same but costs a split, and slows every filter after it (~1 s per 5 s of 720p)
+        pulse = f"if(between(t,{cut:.4f},{cut + d:.4f}),sin(PI*(t-{cut:.4f})/{d:.4f}),0)"
+        return stream.filter("eq", brightness=pulse, saturation=f"1-{pulse}", eval="frame"), duration
+    split = stream.filter_multi_output("split", 2)
+    head, tail = split[0], split[1]
+    a = head.filter("trim", end=cut + d).filter("setpts", "PTS-STARTPTS")
+    b = tail.filter("trim", start=cut).filter("setpts", "PTS-STARTPTS")
+    return ffmpeg.filter([a, b], "xfade", transition=_XFADE["whip"], duration=d, offset=cut), duration
+
+
+def centre_crop(src: tuple[int, int], aspect: float) -> tuple[int, int]:
+    """The largest even-sized region of `src` with the given aspect (width / height)."""
+    src_w, src_h = src
+    if src_w / src_h > aspect:
+        return max(2, round(src_h * aspect / 2) * 2), src_h - src_h % 2
+    return src_w - src_w % 2, max(2, round(src_w / aspect / 2) * 2)
+
+
+def _reframe(stream: Any, spec: ReframeSpec, src: tuple[int, int], size: tuple[int, int], move: Motion | None) -> Any:
+    width, height = size
+    src_aspect, dst_aspect = src[0] / src[1], width / height
+    kept = min(src_aspect, dst_aspect) / max(src_aspect, dst_aspect)
+    mode = spec.mode if spec.mode != "auto" else ("crop" if kept >= spec.min_kept else "blur")
+    if mode == "crop":
+        # crop the source first, then scale only what is kept (scaling the whole frame up first costs ~3x)
+        crop_w, crop_h = centre_crop(src, dst_aspect)
+        return _animated_fit(stream.filter("crop", crop_w, crop_h), size, move).filter("setsar", 1)
+    # blurred fill: blur a small copy (cheap), scale it up, lay the whole picture over it
+    split = stream.filter_multi_output("split", 2)
+    bg_src, fg_src = split[0], split[1]
+    small_w, small_h = max(2, width // 8 // 2 * 2), max(2, height // 8 // 2 * 2)
+    bg = (
+        bg_src.filter("scale", small_w, small_h, force_original_aspect_ratio="increase")
+        .filter("crop", small_w, small_h)
+        .filter("boxblur", luma_radius=max(1, min(small_w, small_h) * spec.blur // 200), luma_power=2)
+        .filter("eq", brightness=-0.08)
+        .filter("scale", width, height, flags="fast_bilinear")  # it is a blur: the cheapest upscale will do
+    )
+    fit = min(width / src[0], height / src[1])
+    fg = _animated_fit(fg_src, (round(src[0] * fit / 2) * 2, round(src[1] * fit / 2) * 2), move)
+    return ffmpeg.overlay(bg, fg, x="(W-w)/2", y="(H-h)/2").filter("setsar", 1)
+
+
+# ------------------------------------------------------------------------------------------ render
+def plan_duration(look: Look, source_seconds: float) -> float:
+    """The rendered length in seconds for a source of `source_seconds` under `look`."""
+    d = min(source_seconds, look.output.max_duration)
+    if look.speed is not None:
+        d = ramp_time(look.speed, d)
+    if look.transition is not None and look.transition.kind == "boomerang":
+        d = 2 * d - min(look.transition.duration, d / 3)
+    return d
+
+
+def check_source(info: VideoInfo) -> None:
+    if info.duration > MAX_INPUT_SECONDS:
+        raise VideoInvalid(
+            f"the clip is {info.duration:.1f}s long; hooks are made from clips of at most {MAX_INPUT_SECONDS:.0f}s"
+        )
+    if info.duration < MIN_INPUT_SECONDS:
+        raise VideoInvalid(f"the clip is {info.duration:.2f}s long; it needs at least {MIN_INPUT_SECONDS}s")
+
+
+def plan_render(
+    source: str | Path,
+    out_dir: str | Path,
+    *,
+    preset: str = "punchy",
+    aspects: Sequence[str] = ("9:16",),
+    text: str | None = None,
+    captions: bool | None = None,
+    overrides: dict[str, Any] | None = None,
+    size_scale: float = 1.0,
+    info: VideoInfo | None = None,
+) -> RenderPlan:
+    """Build the ONE ffmpeg invocation that renders `source` into one MP4 per aspect, a poster and a preview.
+
+    `text` is the hook text (untrusted; drawn literally). `captions=True` burns it in as ASS captions instead
+    (default: when the look enables captions). `overrides` change the preset (see `resolve_look`).
+    Writes the text/caption side files into `out_dir` (listed in `temp_files`). Raises VideoInvalid for
+    unusable input and EffectsInvalid for a bad request.
+    """
+    look = resolve_look(preset, overrides)
+    wanted = list(dict.fromkeys(aspects))
+    if not wanted:
+        raise EffectsInvalid("ask for at least one aspect ratio")
+    sizes = {aspect: output_size(aspect, size_scale) for aspect in wanted}
+    hook_text = clean_text(text) if text else ""
+    info = info or probe(source)
+    check_source(info)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    fps = look.output.fps
+    source_seconds = min(info.duration, look.output.max_duration)
+
+    v = ffmpeg.input(str(source)).video
+    if info.duration > source_seconds:
+        v = v.filter("trim", end=source_seconds)
+    v = v.filter("setpts", "PTS-STARTPTS")
+    duration = source_seconds
+    if look.speed is not None:
+        v = v.filter("setpts", _ramp_pts(look.speed))
+        duration = ramp_time(look.speed, duration)
+    src_w, src_h = info.width, info.height
+    if max(src_w, src_h) > WORK_MAX_SIDE:
+        factor = WORK_MAX_SIDE / max(src_w, src_h)
+        src_w, src_h = round(src_w * factor / 2) * 2, round(src_h * factor / 2) * 2
+        v = v.filter("scale", src_w, src_h)
+    # xfade needs matching size, frame rate and timebase on both inputs
+    v = v.filter("fps", fps).filter("settb", "AVTB").filter("format", "yuv420p").filter("setsar", 1)
+    if look.transition is not None:
+        v, duration = _transition(v, look.transition, duration)
+    # zoom and shake are applied per aspect, inside the scale every output needs anyway
+    move = motion(look.zoom, look.shake, duration)
+    if look.grade is not None:
+        g = look.grade
+        v = v.filter("eq", contrast=g.contrast, saturation=g.saturation, brightness=g.brightness, gamma=g.gamma)
+        if g.tint != "none" or g.lift:
+            u, w = _TINTS[g.tint]
+            lift = round(g.lift * 219)
+            v = v.filter(
+                "lutyuv",
+                y=f"clip(16+{lift}+(val-16)*{(219 - lift) / 219:.4f},16,235)",  # lifted blacks, same whites
+                u=f"clip(val+{u},16,240)",
+                v=f"clip(val+{w},16,240)",
+            )
+        if g.curves != "none":  # works in RGB: costs two colour conversions per frame
+            v = v.filter("curves", preset=g.curves)
+    if look.vignette is not None:
+        # no dither: its per-pixel noise costs x264 ~50 % more time for no visible gain after encoding
+        v = v.filter("vignette", angle=look.vignette.angle, dither=0)
+    if look.grain is not None:
+        v = v.filter("noise", alls=look.grain.strength, allf="t+u")
+    if look.fade is not None:
+        fd = look.fade
+        if fd.fade_in > 0:
+            v = v.filter("fade", type="in", start_time=0, duration=min(fd.fade_in, duration / 3), color=fd.color)
+        if fd.fade_out > 0:
+            d_out = min(fd.fade_out, duration / 3)
+            v = v.filter("fade", type="out", start_time=duration - d_out, duration=d_out, color=fd.color)
+
+    branches = v.filter_multi_output("split", len(wanted)) if len(wanted) > 1 else None
+    use_captions = bool(hook_text) and (captions if captions is not None else look.captions is not None)
+    caption_spec = look.captions or CaptionsSpec()
+    text_end = max(0.0, duration - look.text.end_before)
+    temp_files: list[Path] = []
+    outputs: dict[str, Path] = {}
+    nodes = []
+    poster = out / "poster.jpg"
+    preview = out / f"preview.{look.output.preview}"
+    for i, aspect in enumerate(wanted):
+        width, height = sizes[aspect]
+        tag = aspect.replace(":", "x")
+        a = branches[i] if branches is not None else v
+        a = _reframe(a, look.reframe, (src_w, src_h), (width, height), move)
+        if use_captions:
+            ass = out / f".captions-{tag}.ass"
+            ass.write_text(captions_ass(hook_text, caption_spec, aspect, width, height, duration), encoding="utf-8")
+            temp_files.append(ass)
+            a = a.filter("ass", filename=str(ass), fontsdir=str(FONT_PATH.parent))
+        if hook_text and not use_captions:
+            layout = layout_text(hook_text, look.text, aspect, width, height)
+            text_file = write_text_file(out / f".hook-text-{tag}.txt", layout.lines)
+            temp_files.append(text_file)
+            ts = look.text
+            options: dict[str, Any] = {
+                "textfile": str(text_file),
+                "expansion": "none",
+                "fontfile": str(FONT_PATH),
+                "fontsize": layout.fontsize,
+                "fontcolor": ts.color,
+                "text_align": "center",
+                "line_spacing": round(layout.fontsize * 0.15),
+                "x": layout.x,
+                "y": layout.y,
+                "enable": f"between(t,{ts.start:.3f},{text_end:.3f})",
+                "alpha": alpha_expr(ts.start, text_end, ts.fade),
+            }
+            if ts.border > 0:
+                options.update(borderw=max(1, round(layout.fontsize * ts.border)), bordercolor=ts.border_color)
+            if ts.box:
+                options.update(box=1, boxcolor="black@0.45", boxborderw=round(layout.fontsize * 0.3))
+            a = a.drawtext(**options)
+        a = a.filter("format", "yuv420p")
+        if i == 0:
+            tee = a.filter_multi_output("split", 3)
+            a, to_poster, to_preview = tee[0], tee[1], tee[2]
+            poster_at = min(duration / 2, max(1.0, look.text.start + look.text.fade + 0.2))
+            nodes.append(
+                ffmpeg.output(
+                    to_poster.filter("trim", start=poster_at, end=poster_at + 0.1).filter("scale", POSTER_WIDTH, -2),
+                    str(poster),
+                    vframes=1,
+                    **{"q:v": 3},
+                )
+            )
+            nodes.append(_preview_output(to_preview, preview, look.output.preview, min(PREVIEW_SECONDS, duration)))
+        path = out / f"{tag}.mp4"
+        outputs[aspect] = path
+        nodes.append(
+            ffmpeg.output(
+                a,
+                str(path),
+                vcodec="libx264",
+                preset=look.output.x264_preset,
+                crf=look.output.crf,
+                r=fps,
+                pix_fmt="yuv420p",
+                movflags="+faststart",
+                an=None,
+            )
+        )
+    args = ffmpeg.merge_outputs(*nodes).global_args("-loglevel", "error").overwrite_output().get_args()
+    return RenderPlan(
+        args=args,
+        outputs=outputs,
+        poster=poster,
+        preview=preview,
+        duration=round(duration, 3),
+        preset=preset,
+        sizes=sizes,
+        temp_files=temp_files,
+    )
 
 
 def render(
@@ -44,76 +426,87 @@ def render(
     out_dir: str | Path,
     *,
     preset: str = "punchy",
-    aspects: list[str] | tuple[str, ...] = ("9:16",),
+    aspects: Sequence[str] = ("9:16",),
     text: str | None = None,
+    captions: bool | None = None,
+    overrides: dict[str, Any] | None = None,
+    size_scale: float = 1.0,
+    info: VideoInfo | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> RenderResult:
-    if preset not in PRESETS:
-        raise EffectsFailed(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
-    info: VideoInfo = probe(source)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    duration = info.duration
-    text_file = out / ".hook-text.txt"
-    if text:
-        text_file.write_text(text, encoding="utf-8")
-    stream = ffmpeg.input(str(source)).video.filter("fps", FPS).filter("setsar", 1)
-    if preset == "punchy":
-        stream = stream.filter("eq", contrast=1.15, saturation=1.3).filter("vignette", angle=0.5)
-    fade = 0.35 if preset == "punchy" else 0.6
-    stream = stream.filter("fade", type="in", start_time=0, duration=fade)
-    stream = stream.filter("fade", type="out", start_time=max(0.0, duration - fade), duration=fade)
-    branches = stream.filter_multi_output("split", len(aspects) + 1)
-    outputs: dict[str, Path] = {}
-    nodes = []
-    for i, aspect in enumerate(aspects):
-        width, height = ASPECT_SIZES[aspect]
-        v = (
-            branches[i]
-            .filter("scale", width, height, force_original_aspect_ratio="increase")
-            .filter("crop", width, height)
-        )
-        if text:
-            # the text travels in a file with expansion off: no quoting of untrusted text in the graph
-            v = v.drawtext(
-                textfile=str(text_file),
-                expansion="none",
-                fontfile=str(FONT_PATH),
-                fontsize=_fontsize(text, width),
-                fontcolor="white",
-                borderw=max(2, width // 270),
-                bordercolor="black",
-                x="(w-text_w)/2",
-                y="h*0.18",
-                enable=f"between(t,0.2,{duration:.2f})",
-            )
-        path = out / f"{aspect.replace(':', 'x')}.mp4"
-        outputs[aspect] = path
-        nodes.append(
-            ffmpeg.output(
-                v.filter("format", "yuv420p"),
-                str(path),
-                vcodec="libx264",
-                preset="veryfast",
-                crf=20,
-                r=FPS,
-                movflags="+faststart",
-                an=None,
-            )
-        )
-    poster = out / "poster.jpg"
-    preview = out / "preview.gif"
-    tail = branches[len(aspects)].filter_multi_output("split", 2)
-    nodes.append(
-        ffmpeg.output(
-            tail[0].filter("trim", start=min(1.0, duration / 2)).filter("scale", 540, -2), str(poster), vframes=1
-        )
+    """Render `source` with a preset into one MP4 per aspect, a poster JPEG and a preview, in ONE ffmpeg run.
+
+    `text` is the hook text (untrusted; drawn literally). `captions=True` burns it in as ASS captions instead
+    (default: when the look enables captions). `overrides` change the preset (see `resolve_look`).
+    `progress` is called with the rendered fraction (0-1) while ffmpeg works.
+    Raises VideoInvalid for unusable input, EffectsInvalid for a bad request, EffectsFailed if ffmpeg fails.
+    """
+    started = time.perf_counter()
+    plan = plan_render(
+        source,
+        out_dir,
+        preset=preset,
+        aspects=aspects,
+        text=text,
+        captions=captions,
+        overrides=overrides,
+        size_scale=size_scale,
+        info=info,
     )
-    nodes.append(ffmpeg.output(tail[1].filter("fps", 10).filter("scale", 270, -2), str(preview), t=min(3.0, duration)))
-    args = ffmpeg.merge_outputs(*nodes).overwrite_output().get_args()
     try:
-        run_ffmpeg(args)
+        if progress is None:
+            run_ffmpeg(plan.args)
+        else:
+            _run_with_progress(plan.args, plan.duration, progress)
     except MediaError as e:
         raise EffectsFailed(f"rendering preset {preset!r} failed: {e}") from e
     finally:
-        text_file.unlink(missing_ok=True)
-    return RenderResult(outputs=outputs, poster=poster, preview=preview, duration=duration)
+        for temp in plan.temp_files:
+            temp.unlink(missing_ok=True)
+    seconds = time.perf_counter() - started
+    logger.info(
+        "effects rendered",
+        extra={"preset": preset, "aspects": list(plan.outputs), "seconds": round(seconds, 1)},
+    )
+    return RenderResult(
+        outputs=plan.outputs,
+        poster=plan.poster,
+        preview=plan.preview,
+        duration=plan.duration,
+        preset=preset,
+        sizes=plan.sizes,
+        seconds=seconds,
+    )
+
+
+def _run_with_progress(args: list[str], duration: float, progress: Callable[[float], None]) -> None:
+    """run_ffmpeg, reporting ffmpeg's own `-progress` output (out_time) as a fraction of `duration`."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-progress", "pipe:1", "-nostats", *args]
+    with tempfile.TemporaryFile() as errors:
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, text=True) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                key, _, value = line.strip().partition("=")
+                if key == "out_time_us" and value.isdigit():
+                    progress(min(1.0, int(value) / 1e6 / max(duration, 0.001)))
+                elif key == "progress" and value == "end":
+                    progress(1.0)
+            code = proc.wait(timeout=600)
+        if code != 0:
+            errors.seek(0)
+            lines = [x for x in errors.read().decode("utf-8", "replace").splitlines() if x.strip()]
+            raise MediaError(f"ffmpeg failed (exit {code}): " + "\n".join(lines[-6:]))
+
+
+def _preview_output(stream: Any, path: Path, kind: str, seconds: float) -> Any:
+    small = (
+        stream.filter("trim", end=seconds)
+        .filter("fps", PREVIEW_FPS)
+        .filter("scale", PREVIEW_WIDTH, -2, flags="bilinear")
+    )
+    if kind == "webp":
+        return ffmpeg.output(small, str(path), vcodec="libwebp_anim", loop=0, quality=60, lossless=0)
+    tee = small.filter_multi_output("split", 2)
+    frames, for_palette = tee[0], tee[1]
+    palette = for_palette.filter("palettegen", max_colors=128, stats_mode="diff")
+    return ffmpeg.output(ffmpeg.filter([frames, palette], "paletteuse", dither="bayer"), str(path), loop=0)

@@ -1,0 +1,64 @@
+"""`hookforge presets` and `hookforge effects`: render without the rest of the pipeline."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hookforge.cli import app
+from hookforge.effects import PRESETS
+from hookforge.errors import EffectsInvalid, VideoInvalid
+from hookforge.media import ffmpeg_exe, probe
+
+FAST = '{"output": {"x264_preset": "ultrafast"}}'
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "clip.mp4"
+    subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",
+         "-t", "1", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out)],
+        check=True,
+        timeout=60,
+    )  # fmt: skip
+    return out
+
+
+def test_presets_lists_every_preset_with_its_description() -> None:
+    result = CliRunner().invoke(app, ["presets"])
+    assert result.exit_code == 0
+    lines = result.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == list(PRESETS)
+    for line, preset in zip(lines, PRESETS.values(), strict=True):
+        assert line.endswith(preset.description)
+
+
+@pytest.mark.slow
+def test_effects_renders_each_aspect_and_prints_every_path(clip: Path, tmp_path: Path) -> None:
+    # Given a clip, two aspects, hostile hook text and an override
+    args = ["effects", str(clip), "--preset", "punchy", "--aspect", "1:1", "--aspect", "16:9"]
+    args += ["--text", "50%: it's {here} \\o/", "--overrides", FAST, "--out", str(tmp_path)]
+    # When the command runs
+    result = CliRunner().invoke(app, args)
+    # Then stdout is exactly the hooks, the poster and the preview, one path per line, all written
+    assert result.exit_code == 0, result.output
+    paths = [Path(line) for line in result.stdout.strip().splitlines()]
+    assert [p.name for p in paths] == ["1x1.mp4", "16x9.mp4", "poster.jpg", "preview.gif"]
+    assert all(p.stat().st_size > 0 for p in paths)
+    assert (probe(paths[1]).width, probe(paths[1]).height) == (1920, 1080)
+
+
+def test_effects_with_a_zero_byte_clip_is_video_invalid(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    result = CliRunner().invoke(app, ["effects", str(empty), "--out", str(tmp_path / "out")])
+    assert result.exit_code != 0 and isinstance(result.exception, VideoInvalid)
+
+
+def test_effects_with_bad_overrides_json_is_effects_invalid(clip: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["effects", str(clip), "--overrides", '{"zoom":', "--out", str(tmp_path)])
+    assert isinstance(result.exception, EffectsInvalid) and "JSON" in str(result.exception)
