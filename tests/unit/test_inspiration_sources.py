@@ -229,18 +229,13 @@ def test_civitai_search_retries_when_throttled_then_succeeds() -> None:
 # ------------------------------------------------------------------------------------------ winners
 @pytest.fixture
 def metrics_table() -> Any:
+    """The metrics table with its ranking index (hookforge.metrics.store.table_definition = template.yaml)."""
+    from hookforge.metrics.store import MetricsStore, table_definition
+
     with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=Settings().metrics_table,
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield boto3.resource("dynamodb", region_name="us-east-1").Table(Settings().metrics_table)
+        resource = boto3.resource("dynamodb", region_name="us-east-1")
+        resource.meta.client.create_table(**table_definition(Settings().metrics_table))
+        yield MetricsStore(resource, Settings().metrics_table)
 
 
 def winners_source() -> WinnersSource:
@@ -249,39 +244,54 @@ def winners_source() -> WinnersSource:
     return WinnersSource(ctx)
 
 
+def _seed(store: Any, rows: list[tuple[str, str, str, int, int]]) -> None:
+    """(hook_id, prompt, platform, impressions, plays) -> a registered hook with one day of ad data."""
+    from hookforge.metrics.ingest import import_json
+
+    for hook_id, prompt, platform, impressions, plays in rows:
+        store.put_hook(
+            {"hook_id": hook_id, "prompt": prompt, "preset": f"preset-{hook_id}", "image_provider": "openai"}
+        )
+        row = {"hook_id": hook_id, "date": "2026-11-20", "impressions": impressions, "plays_3s": plays}
+        assert import_json(store, {"platform": platform, "rows": [row]}).imported == 1
+
+
 def test_winners_search_returns_nothing_when_no_hook_has_won(metrics_table: Any) -> None:
-    metrics_table.put_item(Item={"pk": "HOOK#hk-1", "sk": "HOOK", "hook_id": "hk-1", "prompt": "a new hook"})
+    # Given a hook without data and one with a high rate on too few impressions to be sure
+    metrics_table.put_hook({"hook_id": "hk-1aaaaaaaaa", "prompt": "a new hook"})
+    _seed(metrics_table, [("hk-2bbbbbbbbb", "lucky start", "meta", 5, 3)])
     assert winners_source().search("anything", limit=3) == []
 
 
-def test_winners_search_returns_winning_prompts_best_hook_rate_first(metrics_table: Any) -> None:
-    from decimal import Decimal
-
-    rows = [
-        ("hk-1", "winner", "0.34", "neon sneaker wall burst"),
-        ("hk-2", "winner", "0.41", "coffee beans explosion"),
-        ("hk-3", "below target", "0.12", "boring packshot"),
-        ("hk-4", "needs data", "0.50", "too early to tell"),
-    ]
-    for hook_id, verdict, rate, prompt in rows:
-        metrics_table.put_item(
-            Item={
-                "pk": f"HOOK#{hook_id}",
-                "sk": "HOOK",
-                "hook_id": hook_id,
-                "prompt": prompt,
-                "verdict": verdict,
-                "hook_rate": Decimal(rate),
-                "image_provider": "openai",
-            }
-        )
-    metrics_table.put_item(Item={"pk": "HOOK#hk-2", "sk": "DAY#2026-11-20#meta", "verdict": "winner", "prompt": "x"})
+def test_winners_search_returns_winning_prompts_and_presets_best_evidence_first(metrics_table: Any) -> None:
+    _seed(
+        metrics_table,
+        [
+            ("hk-1aaaaaaaaa", "neon sneaker wall burst", "meta", 10_000, 3_400),  # 34 %, low 33.1 %: winner
+            ("hk-2bbbbbbbbb", "coffee beans explosion", "tiktok", 20_000, 8_200),  # 41 %, low 40.3 %: winner
+            ("hk-3ccccccccc", "boring packshot", "meta", 10_000, 1_200),  # 12 %: below target
+            ("hk-4ddddddddd", "too early to tell", "meta", 10, 5),  # 50 % of 10: needs data
+        ],
+    )
     ideas = winners_source().search("sneaker", limit=5)
-    assert [(i.text, i.url) for i in ideas] == [
-        ("coffee beans explosion", "hook:hk-2"),
-        ("neon sneaker wall burst", "hook:hk-1"),
+    assert [(i.text, i.url, i.preset) for i in ideas] == [
+        ("coffee beans explosion", "hook:hk-2bbbbbbbbb", "preset-hk-2bbbbbbbbb"),
+        ("neon sneaker wall burst", "hook:hk-1aaaaaaaaa", "preset-hk-1aaaaaaaaa"),
     ]
-    assert all(i.source == "winners" for i in ideas)
+    assert all(i.source == "winners" and i.model == "openai" for i in ideas)
+    assert ideas[0].score == pytest.approx(0.4032, abs=1e-3)  # the Wilson lower bound
+
+
+def test_winners_search_reads_the_ranking_index_never_scans(metrics_table: Any) -> None:
+    _seed(metrics_table, [("hk-1aaaaaaaaa", "neon sneaker wall burst", "meta", 10_000, 3_400)])
+    source = winners_source()
+    calls: list[tuple[str, str]] = []
+    source.ctx.clients["dynamodb"].meta.events.register(
+        "provide-client-params.dynamodb.*",
+        lambda params, model, **_: calls.append((model.name, params.get("IndexName", ""))),
+    )
+    assert source.search("x", limit=1)
+    assert calls == [("Query", "ByHookRate")] * 3  # one per platform
 
 
 def test_winners_search_raises_unavailable_when_table_is_missing() -> None:

@@ -182,6 +182,13 @@ def effects(
         typer.echo(str(path))
 
 
+# hook-rate metrics (issue 7): `hookforge metrics import|report`, `hookforge dashboard`
+from hookforge.metrics.cli import dashboard_command, metrics_app  # noqa: E402 - registered after the core commands
+
+app.add_typer(metrics_app, name="metrics")
+app.command("dashboard")(dashboard_command)
+
+
 def main() -> None:
     """Entry point: named errors print as one clear line, never a traceback."""
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")

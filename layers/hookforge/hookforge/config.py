@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from hookforge.errors import ConfigError
 
@@ -23,7 +23,7 @@ class Settings(BaseModel):
     #: "local" when the local engine runs the handlers in-process
     stage: str = "aws"
     #: hook-rate target (fraction), 0.30 by default
-    hook_rate_target: float = 0.30
+    hook_rate_target: float = Field(default=0.30, gt=0, lt=1)
     #: the pipeline StartRun starts (set by template.yaml; the local engine sets its own)
     state_machine_arn: str = ""
     #: who hears about uploads that could not start a run

@@ -117,5 +117,21 @@ class EffectsInvalid(HookforgeError):
     hint = "Run `hookforge presets` for the preset names; overrides use the preset's field names."
 
 
+# --- hook-rate metrics ----------------------------------------------------------------------------
+class ReportInvalid(HookforgeError, ValueError):
+    """An ad-platform report or metrics batch cannot be read as a whole (not CSV/JSON, no header, wrong shape).
+
+    Rows that are wrong on their own are never this error: they are listed in the import report.
+    """
+
+    hint = 'Export a Meta or TikTok Ads Manager CSV (breakdown by day) or POST {"platform": ..., "rows": [...]}.'
+
+
+class MetricsWriteConflict(HookforgeError):
+    """Another import held the same hook totals too long, or our lease on them expired; nothing was guessed."""
+
+    hint = "Run the import again; it is idempotent."
+
+
 #: error names the state machine treats as transient (Retry with backoff)
 TRANSIENT_ERRORS = ("ProviderThrottled", "ProviderUnavailable")

@@ -533,7 +533,8 @@ class LocalEngine:
         return self.wait(run_id, arn, chooser=chooser, on_state=on_state)
 
     def upload(self, key: str, data: bytes) -> dict[str, Any]:
-        """Put an object into the bucket and deliver its EventBridge `Object Created` event to StartRun."""
+        """Put an object into the bucket and deliver its EventBridge `Object Created` event to its rule's target
+        (ReportImport for `reports/`, StartRun otherwise), as template.yaml routes it."""
         self.deps.store.put_bytes(key, data)
         return self.deliver(key)
 
@@ -557,10 +558,12 @@ class LocalEngine:
                 "reason": "PutObject",
             },
         }
-        payload, failed = self.invoke("hookforge-StartRunFunction", json.dumps(event))
+        # template.yaml: ReportImportFunction's rule matches the reports/ prefix, StartRunFunction's briefs/, uploads/
+        target = "ReportImport" if key.startswith("reports/") else "StartRun"
+        payload, failed = self.invoke(f"hookforge-{target}Function", json.dumps(event))
         result: dict[str, Any] = json.loads(payload)
         if failed:
-            raise HookforgeError(f"StartRun failed: {result.get('errorType')}: {result.get('errorMessage')}")
+            raise HookforgeError(f"{target} failed: {result.get('errorType')}: {result.get('errorMessage')}")
         return result
 
     def export(self, result: RunResult, out_dir: Path) -> Path:

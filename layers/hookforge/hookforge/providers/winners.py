@@ -1,27 +1,33 @@
-"""`winners`: prompts of this account's own hooks that beat the hook-rate target (closes the loop).
+"""`winners`: prompts (and presets) of this account's own hooks that beat the hook-rate target (closes the loop).
 
-Reads the metrics table (settings.metrics_table). Until the metrics issue (#7) adds its ranking index,
-this scans the hook items - `pk = HOOK#<hook_id>`, `sk = HOOK`, written by RegisterHook with the `prompt`
-- and keeps those whose `verdict` is "winner" (the Wilson-interval verdict the metrics code records),
-best `hook_rate` first. No winners yet (the usual case for a new account) -> `[]`, and FetchInspiration
-moves on to the next source. The scan reads at most `max_pages` pages: the table stays small per account.
+Reads the metrics table's ranking index (`hookforge.metrics.model`, access pattern 7): one Query per
+platform on `ByHookRate` (gsi1pk = RANK#<platform>), highest hook rate first - never a Scan. A hook
+wins when the lower bound of its 95 % Wilson interval reaches the target (settings.hook_rate_target),
+so a lucky 3-of-5 never outranks a proven 34 % on 10 000 impressions. Ideas are scored by that lower
+bound; among equal scores the prompt closest to the query comes first. No winners yet (the usual case
+for a new account) -> `[]`, and FetchInspiration moves on to the next source.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hookforge.errors import ProviderUnavailable
+from hookforge.metrics.model import GSI_NAME, PLATFORMS, rank_pk
+from hookforge.metrics.report import stat
+from hookforge.metrics.stats import WINNER
 from hookforge.models import PromptIdea
 from hookforge.providers.base import ProviderContext
 from hookforge.providers.ranking import relevance, top
 
+_DESERIALIZE = TypeDeserializer().deserialize
+
 
 class WinnersSource:
-    """Prompts of hooks whose verdict is "winner", ranked by hook rate, then relevance to the query."""
+    """Prompts of hooks whose Wilson lower bound clears the target, best evidence first."""
 
     name = "winners"
 
@@ -31,37 +37,50 @@ class WinnersSource:
 
     def search(self, query: str, *, limit: int) -> list[PromptIdea]:
         table = self.ctx.settings.metrics_table
-        ideas: list[PromptIdea] = []
-        kwargs: dict[str, Any] = {
-            "TableName": table,
-            "FilterExpression": "sk = :hook AND verdict = :winner",
-            "ExpressionAttributeValues": {":hook": {"S": "HOOK"}, ":winner": {"S": "winner"}},
-            "ProjectionExpression": "hook_id, prompt, hook_rate, image_provider",
-        }
+        target = self.ctx.settings.hook_rate_target
+        best: dict[str, PromptIdea] = {}
         try:
-            for _ in range(self.max_pages):
-                page = self.ctx.client("dynamodb").scan(**kwargs)
-                ideas.extend(idea for item in page.get("Items", []) if (idea := _idea(item)))
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            for platform in PLATFORMS:
+                for item in self._ranking(table, platform):
+                    idea = _idea(item, platform, target)
+                    if idea and (idea.url not in best or idea.score > best[idea.url].score):
+                        best[str(idea.url)] = idea
         except (ClientError, BotoCoreError) as e:
             raise ProviderUnavailable(f"the metrics table {table!r} could not be read ({type(e).__name__})") from e
-        # hook rate decides; among equal rates the prompt closest to the query comes first
-        ideas.sort(key=lambda idea: -relevance(query, idea.text))
+        # the evidence decides; among equal scores the prompt closest to the query comes first
+        ideas = sorted(best.values(), key=lambda idea: -relevance(query, idea.text))
         return top(ideas, limit=limit)
 
+    def _ranking(self, table: str, platform: str) -> list[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "TableName": table,
+            "IndexName": GSI_NAME,
+            "KeyConditionExpression": "gsi1pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": rank_pk(platform)}},
+            "ScanIndexForward": False,
+        }
+        items: list[dict[str, Any]] = []
+        for _ in range(self.max_pages):
+            page = self.ctx.client("dynamodb").query(**kwargs)
+            items.extend({k: _DESERIALIZE(v) for k, v in raw.items()} for raw in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return items
 
-def _idea(item: dict[str, Any]) -> PromptIdea | None:
-    prompt = item.get("prompt", {}).get("S", "").strip()
-    if not prompt:
+
+def _idea(item: dict[str, Any], platform: str, target: float) -> PromptIdea | None:
+    prompt = str(item.get("prompt") or "").strip()
+    if not prompt or not item.get("hook_id"):
         return None
-    rate = float(Decimal(item.get("hook_rate", {}).get("N", "0")))
-    hook_id = item.get("hook_id", {}).get("S")
+    s = stat(str(item["hook_id"]), platform, item, target=target)
+    if s.verdict != WINNER:
+        return None
     return PromptIdea(
         text=prompt,
         source="winners",
-        url=f"hook:{hook_id}" if hook_id else None,
-        model=item.get("image_provider", {}).get("S"),
-        score=round(rate, 4),
+        url=f"hook:{s.hook_id}",
+        model=item.get("image_provider"),
+        preset=item.get("preset"),
+        score=round(s.hook_rate_low, 4),
     )

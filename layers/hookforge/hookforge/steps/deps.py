@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -16,6 +16,9 @@ from hookforge.config import Settings, settings
 from hookforge.providers.base import ProviderContext
 from hookforge.runs import RunsRepo
 from hookforge.storage import ArtifactStore
+
+if TYPE_CHECKING:
+    from hookforge.metrics.store import MetricsStore
 
 
 @dataclass
@@ -49,6 +52,12 @@ class Deps:
     @cached_property
     def approvals(self) -> ApprovalStore:
         return ApprovalStore(self.resource("dynamodb"), self.settings.runs_table)
+
+    @cached_property
+    def metrics(self) -> MetricsStore:
+        from hookforge.metrics.store import MetricsStore
+
+        return MetricsStore(self.resource("dynamodb"), self.settings.metrics_table)
 
     @cached_property
     def signer(self) -> Signer:

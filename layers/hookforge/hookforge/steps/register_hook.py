@@ -1,10 +1,12 @@
-"""RegisterHook: record the finished hook in the metrics table, ready for hook-rate data."""
+"""RegisterHook: record the finished hook in the metrics table, ready for hook-rate data.
+
+The hook id goes into the ad name (e.g. 'summer-sale | hk-1a2b3c4d5e') so ad-platform exports find it.
+"""
 
 from __future__ import annotations
 
 from hookforge.models import HookRecord, RegisterHookInput
 from hookforge.observability import logger
-from hookforge.runs import _clean
 from hookforge.steps.deps import Deps
 
 
@@ -16,8 +18,6 @@ def hook_id_for(run_id: str) -> str:
 def run(event: RegisterHookInput, deps: Deps) -> HookRecord:
     hook_id = hook_id_for(event.run_id)
     item = {
-        "pk": f"HOOK#{hook_id}",
-        "sk": "HOOK",
         "hook_id": hook_id,
         "run_id": event.run_id,
         "brief": event.brief.name,
@@ -31,7 +31,9 @@ def run(event: RegisterHookInput, deps: Deps) -> HookRecord:
         "poster_key": event.render.poster_key,
         "created_at": int(deps.clock()),
     }
-    deps.resource("dynamodb").Table(deps.settings.metrics_table).put_item(Item=_clean(item))
+    # the metrics store owns the item layout (hookforge.metrics.model): it adds the keys and the
+    # HOOKS index entry, so the hook shows in every report (with zeros) before any ad data arrives
+    deps.metrics.put_hook(item)
     deps.runs.update(event.run_id, step="RegisterHook", hook_id=hook_id)
     logger.info("hook registered", extra={"run_id": event.run_id, "hook_id": hook_id})
     return HookRecord(hook_id=hook_id, run_id=event.run_id, outputs=event.render.outputs)

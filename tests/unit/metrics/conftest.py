@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from hookforge.metrics.store import MetricsStore
+from tests.unit.metrics.support import TABLE, seed_hooks
+
+
+@pytest.fixture
+def dynamodb(aws: dict[str, Any]) -> Any:
+    """The moto DynamoDB resource; the metrics table comes from template.yaml (root conftest)."""
+    return boto3.resource("dynamodb", region_name="us-east-1")
+
+
+@pytest.fixture
+def store(dynamodb: Any) -> MetricsStore:
+    s = MetricsStore(dynamodb, TABLE)
+    seed_hooks(s)
+    return s
