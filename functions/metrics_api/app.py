@@ -25,6 +25,8 @@ def post_metrics() -> Response:
     try:
         body = json.loads(app.current_event.decoded_body or "")
         report = import_json(Deps.current().metrics, body, source="api")
+    except RecursionError:
+        return _json(400, {"error": "BadRequest", "message": "the JSON is nested too deeply; send a flat batch"})
     except ValueError as e:  # JSONDecodeError and ReportInvalid are both ValueErrors
         reason = str(e) if isinstance(e, ReportInvalid) else f"the body is not JSON: {e}"
         return _json(400, {"error": "BadRequest", "message": reason})

@@ -122,7 +122,58 @@ def videos() -> None:
     )
 
 
+META_HEADER = "Reporting starts,Reporting ends,Ad name,Impressions,3-second video plays,ThruPlays,Amount spent (USD)"
+
+
+def reports() -> None:
+    write("reports/empty.csv", b"")
+    write("reports/binary.csv", bytes(range(256)) * 8)
+    write("reports/not-utf8.csv", "Ad name,Impressions\nCaf\xe9 | hk-1,100\n".encode("latin-1"))
+    write("reports/html-named-csv.csv", "<html><body><table><tr><td>1</td></tr></table></body></html>")
+    write("reports/no-known-columns.csv", "foo,bar,baz\n1,2,3\n")
+    rows = [
+        "2026-11-01,2026-11-01,unknown | hk-doesnotexist,100,30,5,1.00",
+        "2026-11-01,2026-11-01,spring | hk-corpus0001,-100,30,5,1.00",
+        "2026-11-01,2026-11-01,spring | hk-corpus0001,100,300,5,1.00",
+        "yesterday,yesterday,spring | hk-corpus0001,100,30,5,1.00",
+        "2026-11-01,2026-11-01,spring | hk-corpus0001,abc,30,5,1.00",
+        '2026-11-01,2026-11-01,=HYPERLINK("http://evil"),100,30,5,1.00',
+        "2026-11-01,2026-11-01,spring | hk-corpus0001,100",
+    ]
+    write("reports/every-bad-row.csv", "\n".join([META_HEADER, *rows]) + "\n")
+    write("reports/huge-cell.csv", META_HEADER + "\n2026-11-01,2026-11-01," + "A" * 200_000 + ",1,1,1,1\n")
+
+
+def http_bodies() -> None:
+    write("http/approval-empty.form", b"")
+    write("http/approval-garbage.form", bytes(range(256)))
+    write("http/approval-no-token.form", "action=pick&index=1&motion_prompt=push+in")
+    write("http/approval-json.form", json.dumps({"action": "pick", "index": 1}))
+    write("http/approval-huge.form", "action=pick&index=1&motion_prompt=" + "x" * 300_000)
+    write("http/approval-bad-index.form", "action=pick&index=abc&form_token=forged")
+    write("http/metrics-empty.json", b"")
+    write("http/metrics-not-json.json", "platform=meta&rows=1")
+    write("http/metrics-deep-nesting.json", "[" * 100_000 + "]" * 100_000)
+    write("http/metrics-wrong-types.json", json.dumps({"platform": "meta", "rows": [{"hook_id": 7, "date": []}]}))
+    write(
+        "http/metrics-huge-number.json",
+        json.dumps(
+            {
+                "platform": "meta",
+                "rows": [{"hook_id": "hk-corpus0001", "date": "2026-11-01", "impressions": 10**400, "plays_3s": 1}],
+            }
+        ).replace("1" + "0" * 400, "1e400"),
+    )
+    write(
+        "http/metrics-nan.json",
+        '{"platform": "meta", "rows": [{"hook_id": "hk-corpus0001", "date": "2026-11-01", '
+        '"impressions": NaN, "plays_3s": 1}]}',
+    )
+
+
 if __name__ == "__main__":
     briefs()
     images()
     videos()
+    reports()
+    http_bodies()

@@ -60,7 +60,11 @@ def import_command(
     """Import a report (set per day: importing it again changes nothing); writes FILE.import.json beside it."""
     if platform is not None and platform not in PLATFORMS:
         raise typer.BadParameter(f"choose one of: {', '.join(PLATFORMS)}", param_hint="--platform")
-    text = file.read_text(encoding="utf-8-sig", errors="strict")
+    try:
+        text = file.read_text(encoding="utf-8-sig", errors="strict")
+    except UnicodeDecodeError as e:
+        console.print(f"[bold red]error:[/bold red] {file}: not UTF-8 text at byte {e.start}; export the report as CSV")
+        raise typer.Exit(code=2) from None
     with _engine(home) as engine:
         try:
             report = import_csv(engine.deps.metrics, text, platform=platform, source=str(file))

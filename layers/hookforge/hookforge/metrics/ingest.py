@@ -263,6 +263,13 @@ def parse_csv(text: str, platform: str | None = None) -> tuple[str, Parsed]:
         raise ReportInvalid(f"not a CSV file: {e}") from e
     header = [h.strip() for h in header]
     platform = platform or detect_platform(header)
+    if not set(_resolve(platform, header)) & {"ad_name", "hook_id", "impressions", "plays"}:
+        shown = ", ".join(repr(h[:30]) for h in header[:4]) + (", ..." if len(header) > 4 else "")
+        raise ReportInvalid(
+            f"none of the columns hookforge reads are in the header ({shown}); export the report from "
+            f"{'Meta Ads Manager or TikTok Ads' if platform == 'generic' else platform} as CSV with ad name, "
+            "impressions and video plays per day"
+        )
 
     def records() -> Iterator[tuple[int, Mapping[str, Any]]]:
         while True:
@@ -278,7 +285,10 @@ def parse_csv(text: str, platform: str | None = None) -> tuple[str, Parsed]:
             # a short row leaves its last columns missing (None), a reason the row reports
             yield reader.line_num, {h: (cells[i] if i < len(cells) else None) for i, h in enumerate(header)}
 
-    return platform, _records(platform, header, records())
+    parsed = _records(platform, header, records())
+    if parsed.lines == 0:
+        raise ReportInvalid("the file has a header but no data rows; export at least one day")
+    return platform, parsed
 
 
 def parse_json(body: Any) -> tuple[str, Parsed]:
@@ -373,7 +383,7 @@ def import_object(artifacts: Any, store: Any, key: str) -> tuple[str, ImportRepo
             report = import_json(store, json.loads(text), source=key)
         else:
             report = import_csv(store, text, platform=platform_from_key(key), source=key)
-    except (UnicodeDecodeError, ValueError) as e:  # ReportInvalid and JSONDecodeError are ValueErrors
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:  # ReportInvalid, JSONDecodeError: ValueErrors
         report = ImportReport(
             source=key,
             platform=platform_from_key(key) or "generic",
