@@ -116,9 +116,6 @@ def _row(label: str, a: Outcome, f: Outcome) -> str:
 
 
 def main() -> None:
-    from hookforge.observability import logger
-
-    logger.setLevel("WARNING")  # one "task created" line per simulated task would drown the table
     print(  # noqa: T201 - benchmark output is the product here
         f"{'task (gen4_turbo, 5 s clip)':<28} {'polls':>5} {'trans':>6} {'delay/T':>8}   "
         f"{'polls':>5} {'trans':>6} {'delay/T':>8}   fewer transitions\n"

@@ -147,15 +147,32 @@ def effects(
 
     Prints each output path (hooks, then poster and preview), one per line.
     """
+    from hookforge.observability import logger
+
+    # stdout carries only the output paths; step logs are held back for this command only
+    previous_level = logger.log_level
+    logger.setLevel("WARNING")
+    try:
+        _render_effects(source, out, preset, aspect, text, captions, overrides)
+    finally:
+        logger.setLevel(previous_level)
+
+
+def _render_effects(
+    source: Path,
+    out: Path,
+    preset: str,
+    aspect: list[str] | None,
+    text: str | None,
+    captions: bool,
+    overrides: str | None,
+) -> None:
     import json
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from hookforge.effects import render
     from hookforge.errors import EffectsInvalid
-    from hookforge.observability import logger
-
-    logger.setLevel("WARNING")  # stdout carries only the output paths; the summary goes to the console
 
     try:
         changes = json.loads(overrides) if overrides else None
