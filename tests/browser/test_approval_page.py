@@ -3,42 +3,16 @@
 from __future__ import annotations
 
 import queue
-import shutil
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hookforge.local.approval_server import ApprovalServer
+from tests.browser.conftest import ARTIFACTS
 from tests.conftest import tiny_brief
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip("Debian chromium is not installed: run `make browser-deps`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def test_reviewer_picks_a_candidate_with_an_edited_motion_prompt(engine, write_brief, browser) -> None:  # type: ignore[no-untyped-def]

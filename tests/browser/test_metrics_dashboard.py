@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,19 +12,8 @@ from hookforge.metrics.dashboard import Filters, render_dashboard
 from hookforge.metrics.ingest import import_csv
 from hookforge.metrics.report import build_report
 from hookforge.metrics.store import MetricsStore
+from tests.browser.conftest import ARTIFACTS
 from tests.unit.metrics.support import fixture_text, seed_hooks
-
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = pytest.mark.browser
 
@@ -56,45 +44,32 @@ def dashboard_html(aws: dict[str, Any]) -> str:
     return render_dashboard(stats, target=0.30, filters=Filters(), poster_url=poster_url)
 
 
-def test_dashboard_shows_ranking_and_target_line_in_chromium(dashboard_html: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
+def test_dashboard_shows_ranking_and_target_line_in_chromium(dashboard_html: str, browser) -> None:  # type: ignore[no-untyped-def]
     page_file = ARTIFACTS / "metrics-dashboard.html"
     page_file.write_text(dashboard_html, encoding="utf-8")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1100})
-            # When the page is opened from disk (no network: everything is inline)
-            page.goto(page_file.as_uri())
-            page.screenshot(path=str(ARTIFACTS / "metrics-dashboard.png"), full_page=True)
-            # Then the table lists the hooks ranked by hook rate
-            order = page.locator("tr.hook").evaluate_all(
-                "rows => rows.map(r => r.dataset.hookId + '/' + r.dataset.platform)"
-            )
-            assert order == ["hk-1a2b3c4d5e/meta", "hk-00aa11bb22/tiktok", "hk-9f8e7d6c5b/meta"]
-            # and the chart draws the rows top-down in the same order
-            ys = [
-                page.locator(f'#ranking g.rank-row[data-hook-id="{h.split("/")[0]}"]').bounding_box()["y"]
-                for h in order
-            ]
-            assert ys == sorted(ys)
-            # and the 30 % target line is visible, with the winner's interval right of it
-            # and the below-target hook's interval left of it
-            target = page.locator("#target-line")
-            assert target.is_visible()
-            assert page.locator(".target-label").text_content() == "target 30.0%"
-            tx = target.bounding_box()["x"]
-            winner_bar = page.locator('#ranking g.rank-row[data-hook-id="hk-1a2b3c4d5e"] rect.bar').bounding_box()
-            loser_bar = page.locator('#ranking g.rank-row[data-hook-id="hk-9f8e7d6c5b"] rect.bar').bounding_box()
-            assert winner_bar["x"] + winner_bar["width"] > tx > loser_bar["x"] + loser_bar["width"]
-            # and verdicts, posters and sparklines are rendered
-            badges = page.locator("tr.hook .badge").all_inner_texts()
-            assert badges == ["winner", "winner", "below target"]  # tiktok: 32.3 % of 4 400, low 30.9 %
-            assert page.locator("img.poster").count() == 3
-            assert all(page.locator("img.poster").evaluate_all("imgs => imgs.map(i => i.naturalWidth > 0)"))
-            assert page.locator("svg.spark polyline").count() == 3
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 1100})
+    # When the page is opened from disk (no network: everything is inline)
+    page.goto(page_file.as_uri())
+    page.screenshot(path=str(ARTIFACTS / "metrics-dashboard.png"), full_page=True)
+    # Then the table lists the hooks ranked by hook rate
+    order = page.locator("tr.hook").evaluate_all("rows => rows.map(r => r.dataset.hookId + '/' + r.dataset.platform)")
+    assert order == ["hk-1a2b3c4d5e/meta", "hk-00aa11bb22/tiktok", "hk-9f8e7d6c5b/meta"]
+    # and the chart draws the rows top-down in the same order
+    ys = [page.locator(f'#ranking g.rank-row[data-hook-id="{h.split("/")[0]}"]').bounding_box()["y"] for h in order]
+    assert ys == sorted(ys)
+    # and the 30 % target line is visible, with the winner's interval right of it
+    # and the below-target hook's interval left of it
+    target = page.locator("#target-line")
+    assert target.is_visible()
+    assert page.locator(".target-label").text_content() == "target 30.0%"
+    tx = target.bounding_box()["x"]
+    winner_bar = page.locator('#ranking g.rank-row[data-hook-id="hk-1a2b3c4d5e"] rect.bar').bounding_box()
+    loser_bar = page.locator('#ranking g.rank-row[data-hook-id="hk-9f8e7d6c5b"] rect.bar').bounding_box()
+    assert winner_bar["x"] + winner_bar["width"] > tx > loser_bar["x"] + loser_bar["width"]
+    # and verdicts, posters and sparklines are rendered
+    badges = page.locator("tr.hook .badge").all_inner_texts()
+    assert badges == ["winner", "winner", "below target"]  # tiktok: 32.3 % of 4 400, low 30.9 %
+    assert page.locator("img.poster").count() == 3
+    assert all(page.locator("img.poster").evaluate_all("imgs => imgs.map(i => i.naturalWidth > 0)"))
+    assert page.locator("svg.spark polyline").count() == 3
     assert (ARTIFACTS / "metrics-dashboard.png").stat().st_size > 10_000
