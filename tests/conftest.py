@@ -13,12 +13,23 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def create_resources(bucket: str, *, runs_table: str, metrics_table: str | None = None) -> None:
+    """Inside moto: the artifacts bucket and the tables, keyed exactly as template.yaml declares them."""
+    from hookforge.local import template as tpl
+
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=bucket)
+    names = {"RunsTable": runs_table, "MetricsTable": metrics_table}
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    for logical_id, kwargs in tpl.tables(tpl.load_template(ROOT / "template.yaml")).items():
+        if names.get(logical_id):
+            ddb.create_table(TableName=names[logical_id], **kwargs)
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """moto for every AWS call, with the artifacts bucket and the template's tables; fresh Deps per test."""
     from moto import mock_aws
 
-    from hookforge.local import template as tpl
     from hookforge.steps.deps import Deps
 
     env = {
@@ -36,12 +47,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     with mock_aws():
-        boto3.client("s3").create_bucket(Bucket=env["ARTIFACTS_BUCKET"])
-        template = tpl.load_template(ROOT / "template.yaml")
-        names = {"RunsTable": env["RUNS_TABLE"], "MetricsTable": env["METRICS_TABLE"]}
-        ddb = boto3.client("dynamodb")
-        for logical_id, kwargs in tpl.tables(template).items():
-            ddb.create_table(TableName=names.get(logical_id, logical_id), **kwargs)
+        create_resources(env["ARTIFACTS_BUCKET"], runs_table=env["RUNS_TABLE"], metrics_table=env["METRICS_TABLE"])
         Deps.reset()
         yield {"bucket": env["ARTIFACTS_BUCKET"], "deps": Deps.current(), **env}
         Deps.reset()

@@ -18,6 +18,7 @@ from hookforge.config import Settings
 from hookforge.models import Candidate
 from hookforge.observability import logger
 from hookforge.steps.deps import Deps
+from tests.conftest import create_resources
 
 BUCKET = "hookforge-test-artifacts"
 TABLE = "hookforge-test-runs"
@@ -43,18 +44,9 @@ def png(color: tuple[int, int, int], size: tuple[int, int] = (320, 180)) -> byte
 @contextmanager
 def approval_env(*, stage: str = "aws", base_url: str = "https://approvals.example.test/v1") -> Iterator[Deps]:
     with mock_aws():
+        create_resources(BUCKET, runs_table=TABLE)
         s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket=BUCKET)
         ddb = boto3.resource("dynamodb", region_name="us-east-1")
-        ddb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
         settings = Settings(artifacts_bucket=BUCKET, runs_table=TABLE, stage=stage, approval_base_url=base_url)
         overrides: dict[str, Any] = {
             "s3": s3,

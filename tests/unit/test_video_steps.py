@@ -21,6 +21,7 @@ from hookforge.providers.runway_sim import SimulatedRunway
 from hookforge.steps import poll_video, submit_video
 from hookforge.steps.deps import Deps
 from hookforge.storage import run_key
+from tests.conftest import create_resources
 
 BUCKET = "hf-video-test"
 TABLE = "hf-video-runs"
@@ -99,18 +100,9 @@ def h(monkeypatch: pytest.MonkeyPatch, clip: bytes) -> Iterator[Harness]:
     }.items():
         monkeypatch.setenv(key, value)
     with mock_aws():
+        create_resources(BUCKET, runs_table=TABLE)
         s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket=BUCKET)
         ddb = boto3.resource("dynamodb", region_name="us-east-1")
-        ddb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
         clock = Clock()
         settings = Settings(artifacts_bucket=BUCKET, runs_table=TABLE, stage="local")
         deps = Deps(settings=settings, clock=clock, overrides={"s3": s3, "resource:dynamodb": ddb})
