@@ -19,26 +19,16 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError,
 from hookforge.errors import (
     ConfigError,
     ContentRejected,
-    ProviderAuthError,
     ProviderError,
-    ProviderThrottled,
     ProviderUnavailable,
 )
 from hookforge.providers.base import GeneratedImage, ImageRequest, ProviderContext
+from hookforge.providers.bedrock_errors import bedrock_error
 from hookforge.providers.imaging import MAX_IMAGE_BYTES, b64decode, seed_for, verified
 
 MODEL_ID = "amazon.nova-canvas-v1:0"
 #: USD per image (list prices checked 2026-11): (quality, up to 1024x1024 | up to 2048x2048)
 PRICES = {"standard": (0.04, 0.06), "premium": (0.06, 0.08)}
-_THROTTLED = {"ThrottlingException", "TooManyRequestsException", "ServiceQuotaExceededException"}
-_UNAVAILABLE = {
-    "ServiceUnavailableException",
-    "InternalServerException",
-    "ModelTimeoutException",
-    "ModelNotReadyException",
-}
-_AUTH = {"AccessDeniedException", "UnrecognizedClientException", "ExpiredTokenException"}
-_FILTER_WORDS = ("content filter", "blocked", "responsible ai", "safety")
 
 
 def check_size(width: int, height: int) -> None:
@@ -135,16 +125,4 @@ class BedrockCanvasImages:
 
 
 def _mapped(e: ClientError) -> ProviderError:
-    code = e.response.get("Error", {}).get("Code", "")
-    message = str(e.response.get("Error", {}).get("Message", ""))[:300]
-    if code in _THROTTLED:
-        return ProviderThrottled(f"Bedrock is throttling Nova Canvas ({code}); retried with backoff")
-    if code in _UNAVAILABLE:
-        return ProviderUnavailable(f"Bedrock is unavailable ({code}: {message}); retried later")
-    if code in _AUTH:
-        return ProviderAuthError(
-            f"Bedrock refused access ({code}); grant bedrock:InvokeModel on {MODEL_ID} and enable the model"
-        )
-    if code == "ValidationException" and any(word in message.lower() for word in _FILTER_WORDS):
-        return ContentRejected(f"Nova Canvas refused the prompt under its content policy ({message})")
-    return ProviderError(f"Bedrock refused the request ({code}: {message})")
+    return bedrock_error(e, model="Nova Canvas", action="image", permissions=f"bedrock:InvokeModel on {MODEL_ID}")

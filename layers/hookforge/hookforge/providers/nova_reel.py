@@ -21,14 +21,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from hookforge.errors import (
     ConfigError,
-    ContentRejected,
-    ProviderAuthError,
     ProviderError,
-    ProviderThrottled,
     ProviderUnavailable,
 )
 from hookforge.observability import logger
 from hookforge.providers.base import ProviderContext, VideoRequest, VideoStatus, VideoTask
+from hookforge.providers.bedrock_errors import bedrock_error
 from hookforge.providers.runway import prepare_image, trim_prompt
 from hookforge.storage import run_key
 
@@ -168,18 +166,7 @@ class NovaReelVideo:
         logger.warning("nova reel invocations cannot be cancelled", extra={"invocation": task_id.rsplit("/", 1)[-1]})
 
 
-def _mapped(e: ClientError, what: str) -> Exception:
-    code = e.response["Error"]["Code"]
-    message = e.response["Error"].get("Message", "")
-    if code in ("ThrottlingException", "ServiceQuotaExceededException"):
-        return ProviderThrottled(f"Bedrock throttled the Nova Reel {what} ({code}): {message}")
-    if code in ("InternalServerException", "ServiceUnavailableException", "ModelNotReadyException"):
-        return ProviderUnavailable(f"Bedrock could not {what} the Nova Reel job ({code}); try again later")
-    if code == "AccessDeniedException":
-        return ProviderAuthError(
-            f"Bedrock denied the Nova Reel {what}: {message}; enable model access to {MODEL_ID} and "
-            "allow bedrock:StartAsyncInvoke/GetAsyncInvoke"
-        )
-    if "content" in message.lower() and "filter" in message.lower():
-        return ContentRejected(f"Nova Reel rejected the input: {message}")
-    return ProviderError(f"Bedrock refused the Nova Reel {what} ({code}): {message}")
+def _mapped(e: ClientError, what: str) -> ProviderError:
+    return bedrock_error(
+        e, model="Nova Reel", action=what, permissions=f"bedrock:StartAsyncInvoke/GetAsyncInvoke on {MODEL_ID}"
+    )
