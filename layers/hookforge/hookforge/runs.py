@@ -15,19 +15,19 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 
-def _clean(value: Any) -> Any:
+def to_item(value: Any) -> Any:
     """DynamoDB wants Decimal, not float; drop None values."""
     if isinstance(value, float):
         return Decimal(str(value))
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items() if v is not None}
+        return {k: to_item(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [_clean(v) for v in value]
+        return [to_item(v) for v in value]
     return value
 
 
 def plain(value: Any) -> Any:
-    """The inverse of `_clean` for reading: Decimal back to int/float."""
+    """The inverse of `to_item` for reading: Decimal back to int/float."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
@@ -47,7 +47,7 @@ class RunsRepo:
     def start(self, run_id: str, *, brief_key: str, brief_name: str | None = None) -> None:
         now = int(time.time())
         self.table.put_item(
-            Item=_clean(
+            Item=to_item(
                 {
                     "pk": f"RUN#{run_id}",
                     "sk": "RUN",
@@ -65,7 +65,7 @@ class RunsRepo:
         fields = {k: v for k, v in fields.items() if v is not None}
         fields["updated_at"] = int(time.time())
         names = {f"#{k}": k for k in fields}
-        values = {f":{k}": _clean(v) for k, v in fields.items()}
+        values = {f":{k}": to_item(v) for k, v in fields.items()}
         self.table.update_item(
             Key={"pk": f"RUN#{run_id}", "sk": "RUN"},
             UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in fields),
@@ -79,7 +79,7 @@ class RunsRepo:
 
     def put_child(self, run_id: str, sk: str, item: dict[str, Any], *, only_if_new: bool = False) -> bool:
         """Store an item under the run; with only_if_new, False when it already existed."""
-        kwargs: dict[str, Any] = {"Item": _clean({"pk": f"RUN#{run_id}", "sk": sk, **item})}
+        kwargs: dict[str, Any] = {"Item": to_item({"pk": f"RUN#{run_id}", "sk": sk, **item})}
         if only_if_new:
             kwargs["ConditionExpression"] = "attribute_not_exists(pk)"
         try:
@@ -94,10 +94,10 @@ class RunsRepo:
         """Overwrite a child item only while its `field` still equals `equals`; False when it did not."""
         try:
             self.table.put_item(
-                Item=_clean({"pk": f"RUN#{run_id}", "sk": sk, **item}),
+                Item=to_item({"pk": f"RUN#{run_id}", "sk": sk, **item}),
                 ConditionExpression="#f = :v",
                 ExpressionAttributeNames={"#f": field},
-                ExpressionAttributeValues={":v": _clean(equals)},
+                ExpressionAttributeValues={":v": to_item(equals)},
             )
         except ClientError as e:
             if e.response["Error"]["Code"] == "ConditionalCheckFailedException":

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from hookforge.errors import HookforgeError
 from hookforge.models import Candidate, Selection
-from hookforge.runs import _clean, plain
+from hookforge.runs import plain, to_item
 
 
 class ApprovalNotFound(HookforgeError):
@@ -74,7 +74,7 @@ class ApprovalStore:
 
     def create(self, record: ApprovalRecord) -> None:
         self.table.put_item(
-            Item=_clean({"pk": f"APPROVAL#{record.approval_id}", "sk": "APPROVAL", **record.model_dump(mode="json")}),
+            Item=to_item({"pk": f"APPROVAL#{record.approval_id}", "sk": "APPROVAL", **record.model_dump(mode="json")}),
             ConditionExpression="attribute_not_exists(pk)",
         )
 
@@ -109,7 +109,7 @@ class ApprovalStore:
                 ExpressionAttributeValues={
                     ":t": True,
                     ":f": False,
-                    ":d": _clean(decision.model_dump()),
+                    ":d": to_item(decision.model_dump()),
                     ":now": now,
                     ":n": nonce_hash or "",
                 },

@@ -17,8 +17,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
@@ -588,9 +587,3 @@ SandboxTimedout.__name__ = "Sandbox.Timedout"
 def _safe_name(filename: str) -> str:
     keep = "".join(c if c.isalnum() or c in "-_." else "-" for c in filename)
     return keep.strip(".-")[:80] or "brief.json"
-
-
-@contextmanager
-def engine(home: Path | str, **kwargs: Any) -> Iterator[LocalEngine]:
-    with LocalEngine(home, **kwargs) as running:
-        yield running

@@ -44,7 +44,7 @@ from hookforge.metrics.model import (
     total_sk,
 )
 from hookforge.observability import logger
-from hookforge.runs import _clean, plain
+from hookforge.runs import plain, to_item
 
 #: DynamoDB's limits per request
 BATCH_WRITE_MAX = 25
@@ -99,7 +99,7 @@ class MetricsStore:
             "gsi1pk": HOOKS_PARTITION,
             "gsi1sk": hooks_sk(created_at, hook_id),
         }
-        self.table.put_item(Item=_clean(full))
+        self.table.put_item(Item=to_item(full))
         self._known[hook_id] = full
         return full
 
@@ -255,7 +255,7 @@ class MetricsStore:
         rate = sums["plays"] / sums["impressions"] if sums["impressions"] else 0.0
         meta = {k: hook[k] for k in HOOK_FIELDS if hook.get(k) is not None}
         item = {
-            **_clean(meta),
+            **to_item(meta),
             **key,
             "hook_id": hook_id,
             "platform": platform,

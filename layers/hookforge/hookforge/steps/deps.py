@@ -66,9 +66,7 @@ class Deps:
 
     @cached_property
     def provider_ctx(self) -> ProviderContext:
-        return ProviderContext(
-            settings=self.settings, store=self.store, clients={"bedrock": None}, client_factory=self.client
-        )
+        return ProviderContext(settings=self.settings, store=self.store, client_factory=self.client)
 
     _current: Deps | None = None
 

@@ -33,8 +33,6 @@ from hookforge.providers.base import VideoRequest, video_generator
 from hookforge.steps.deps import Deps
 from hookforge.video_polling import MIN_WAIT, first_wait
 
-#: kept for callers of the first version of this module
-MIN_POLL_SECONDS = MIN_WAIT
 #: errors after which the next provider of the chain is tried
 FALLBACK_ERRORS: tuple[type[HookforgeError], ...] = (
     ProviderThrottled,

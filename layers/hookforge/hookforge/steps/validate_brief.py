@@ -79,8 +79,8 @@ def run(event: ValidateBriefInput, deps: Deps) -> RunState:
         folder = event.brief_key.rsplit("/", 1)[0] + "/"
         images = sorted(k for k in deps.store.list_keys(folder) if k.lower().endswith(IMAGE_SUFFIXES))
         if images:
-            brief = brief.model_copy(update={"uploads": images[:8]})
-            brief.images.provider = "upload"
+            # validated again, so the Brief's own rule (uploads -> the upload provider) applies
+            brief = Brief.model_validate({**brief.model_dump(mode="json"), "uploads": images[:8]})
     if brief.uploads:
         jobs = []
         for i, entry in enumerate(brief.uploads):
