@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from hookforge.errors import ImageInvalid, VideoInvalid
-from hookforge.media import check_image, frame_at, probe
+from hookforge.media import MediaError, check_image, check_renderer, ffmpeg_exe, frame_at, probe
 from hookforge.providers.catalog import CatalogSource
 from hookforge.providers.kenburns import motion_for, render_kenburns
 from hookforge.providers.placeholder import render_placeholder
@@ -86,3 +86,23 @@ def test_catalog_ranks_tag_matches_first() -> None:
     ideas = CatalogSource().search("coffee morning", limit=3)
     assert "coffee" in ideas[0].text
     assert all(i.source == "catalog" and i.url and i.url.startswith("catalog:") for i in ideas)
+
+
+def test_renderer_check_passes_with_the_shipped_ffmpeg() -> None:
+    assert check_renderer().startswith(ffmpeg_exe())
+
+
+def test_renderer_check_names_the_filter_an_ffmpeg_lacks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an ffmpeg whose filter list is the real one without xfade
+    import subprocess
+
+    real = subprocess.run([ffmpeg_exe(), "-hide_banner", "-filters"], capture_output=True, check=True).stdout.decode()
+    listing = tmp_path / "filters.txt"
+    listing.write_text("\n".join(line for line in real.splitlines() if " xfade " not in line))
+    fake = tmp_path / "ffmpeg"
+    fake.write_text(f'#!/bin/sh\ncase "$2" in -filters) cat {listing} ;; *) exec {ffmpeg_exe()} "$@" ;; esac\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("HOOKFORGE_FFMPEG", str(fake))
+    # When the renderer is checked, Then the error names exactly what is missing and what to do
+    with pytest.raises(MediaError, match=r"missing: filter xfade\. Use a full static build"):
+        check_renderer()

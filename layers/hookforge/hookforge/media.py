@@ -184,3 +184,51 @@ def check_image(
     if min(width, height) < min_side:
         raise ImageInvalid(f"the image is {width}x{height}; each side must be at least {min_side} pixels")
     return ImageInfo(format=fmt, width=width, height=height, mime=_MIME[fmt])
+
+
+#: what the effects engine asks of ffmpeg: every filter a preset can use, and the encoders it writes with
+RENDER_FILTERS = (
+    "split", "trim", "setpts", "fps", "settb", "format", "setsar", "scale", "crop", "overlay", "boxblur",
+    "eq", "lutyuv", "curves", "vignette", "noise", "fade", "xfade", "reverse", "drawtext", "ass",
+    "palettegen", "paletteuse",
+)  # fmt: skip
+RENDER_ENCODERS = ("libx264", "gif", "mjpeg", "libwebp_anim")
+_LISTED = re.compile(r"^\s*\S+\s+(\w+)\s", re.MULTILINE)
+
+
+def check_renderer() -> str:
+    """Check that this ffmpeg can render every preset and that the shipped font is present.
+
+    Returns a one-line summary; raises MediaError naming what is missing (the container build runs this
+    through `python -m hookforge.media`, so a wrong ffmpeg fails the build rather than the first render).
+    """
+    exe = ffmpeg_exe()
+    listed: dict[str, set[str]] = {}
+    for kind in ("filters", "encoders"):
+        try:
+            proc = subprocess.run([exe, "-hide_banner", f"-{kind}"], capture_output=True, timeout=60, check=False)
+        except OSError as e:
+            raise MediaError(f"cannot run ffmpeg at {exe}: {e}; set HOOKFORGE_FFMPEG to a working binary") from e
+        if proc.returncode != 0:
+            raise MediaError(f"{exe} -{kind} failed (exit {proc.returncode}); set HOOKFORGE_FFMPEG to a working ffmpeg")
+        listed[kind] = set(_LISTED.findall(proc.stdout.decode("utf-8", "replace")))
+    missing = [f"filter {f}" for f in RENDER_FILTERS if f not in listed["filters"]]
+    missing += [f"encoder {e}" for e in RENDER_ENCODERS if e not in listed["encoders"]]
+    if not FONT_PATH.is_file():
+        missing.append(f"font {FONT_PATH}")
+    if missing:
+        raise MediaError(
+            f"{exe} cannot render hooks; missing: {', '.join(missing)}. "
+            "Use a full static build (the imageio-ffmpeg wheel's binary has all of them)."
+        )
+    return f"{exe}: {len(RENDER_FILTERS)} filters, {len(RENDER_ENCODERS)} encoders and {FONT_PATH.name} present"
+
+
+if __name__ == "__main__":
+    import sys
+
+    try:
+        print(check_renderer())  # noqa: T201 - a build-time check's report
+    except MediaError as e:
+        print(f"hookforge: {e}", file=sys.stderr)  # noqa: T201
+        sys.exit(1)
