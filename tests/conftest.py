@@ -13,6 +13,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def write_clip(path: Path, *, size: str = "180x320", seconds: float = 2.0, pattern: str = "testsrc") -> Path:
+    """A real H.264 clip (yuv420p, 30 fps, faststart) from an ffmpeg test pattern: a provider's video, in tests."""
+    from hookforge.media import run_ffmpeg
+
+    run_ffmpeg(
+        ["-y", "-f", "lavfi", "-i", f"{pattern}=size={size}:rate=30:duration={seconds}", "-c:v", "libx264"]
+        + ["-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(path)]
+    )
+    return path
+
+
 def create_resources(bucket: str, *, runs_table: str, metrics_table: str | None = None) -> None:
     """Inside moto: the artifacts bucket and the tables, keyed exactly as template.yaml declares them."""
     from hookforge.local import template as tpl
@@ -25,6 +36,21 @@ def create_resources(bucket: str, *, runs_table: str, metrics_table: str | None 
             ddb.create_table(TableName=names[logical_id], **kwargs)
 
 
+#: the environment of a handler under moto: fake credentials, the artifacts bucket and the tables
+AWS_TEST_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "ARTIFACTS_BUCKET": "hf-test-artifacts",
+    "RUNS_TABLE": "hf-test-runs",
+    "METRICS_TABLE": "hf-test-metrics",
+    "HOOKFORGE_STAGE": "local",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """moto for every AWS call, with the artifacts bucket and the template's tables; fresh Deps per test."""
@@ -32,18 +58,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
 
     from hookforge.steps.deps import Deps
 
-    env = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "ARTIFACTS_BUCKET": "hf-test-artifacts",
-        "RUNS_TABLE": "hf-test-runs",
-        "METRICS_TABLE": "hf-test-metrics",
-        "HOOKFORGE_STAGE": "local",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }
+    env = AWS_TEST_ENV
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     with mock_aws():

@@ -28,7 +28,7 @@ import imageio_ffmpeg
 import pytest
 from packaging.requirements import Requirement
 
-from hookforge.media import ffmpeg_exe
+from tests.conftest import AWS_TEST_ENV, write_clip
 
 pytestmark = pytest.mark.slow
 
@@ -235,12 +235,7 @@ DRIVER = textwrap.dedent(
 
 def test_the_handler_renders_from_the_staged_image_and_leaves_tmp_clean(image: StagedImage, tmp_path: Path) -> None:
     # Given a raw clip, an empty /tmp for the function and the ApplyEffects event
-    clip = tmp_path / "raw.mp4"
-    subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=180x320:rate=30",
-         "-t", "1.5", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip)],
-        check=True, timeout=60,
-    )  # fmt: skip
+    clip = write_clip(tmp_path / "raw.mp4", seconds=1.5, pattern="testsrc2")
     lambda_tmp, out = tmp_path / "lambda-tmp", tmp_path / "out"
     lambda_tmp.mkdir()
     out.mkdir()
@@ -255,11 +250,8 @@ def test_the_handler_renders_from_the_staged_image_and_leaves_tmp_clean(image: S
                   "submitted_at": 0, "deadline": 600, "raw_key": "runs/run-image-1/raw.mp4"},
     }  # fmt: skip
     env = {
-        **_run_env(image),
+        **_run_env(image), **AWS_TEST_ENV, "POWERTOOLS_LOG_LEVEL": "WARNING",
         "HOOKFORGE_CHECKOUT": str(ROOT), "CLIP": str(clip), "OUT": str(out), "TMPDIR": str(lambda_tmp),
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1", "ARTIFACTS_BUCKET": "hf-image-artifacts", "RUNS_TABLE": "hf-image-runs",
-        "HOOKFORGE_STAGE": "local", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING",
     }  # fmt: skip
     # When the image's handler runs from its task root
     proc = subprocess.run(

@@ -14,20 +14,14 @@ import httpx
 import pytest
 
 from hookforge.local import LocalEngine, pick
-from hookforge.media import run_ffmpeg
 from hookforge.providers.base import ProviderContext
 from hookforge.providers.runway_sim import SimulatedRunway
-from tests.conftest import ROOT, tiny_brief
+from tests.conftest import ROOT, tiny_brief, write_clip
 
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
-    run_ffmpeg(
-        ["-y", "-f", "lavfi", "-i", "testsrc=size=180x320:rate=30:duration=2", "-c:v", "libx264"]
-        + ["-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(path)]
-    )
-    return path.read_bytes()
+    return write_clip(tmp_path_factory.mktemp("clip") / "clip.mp4").read_bytes()
 
 
 @pytest.fixture

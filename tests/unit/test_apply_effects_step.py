@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -11,9 +10,10 @@ from typing import Any
 import pytest
 
 from hookforge.errors import VideoInvalid
-from hookforge.media import ffmpeg_exe, probe
+from hookforge.media import probe
 from hookforge.models import ApplyEffectsInput, Brief, VideoJob
 from hookforge.steps import Deps, apply_effects
+from tests.conftest import write_clip
 
 pytestmark = pytest.mark.slow
 RUN_ID = "run-fx-1"
@@ -21,14 +21,7 @@ RUN_ID = "run-fx-1"
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    out = tmp_path_factory.mktemp("src") / "raw.mp4"
-    subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=180x320:rate=30",
-         "-t", "1.5", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out)],
-        check=True,
-        timeout=60,
-    )  # fmt: skip
-    return out.read_bytes()
+    return write_clip(tmp_path_factory.mktemp("src") / "raw.mp4", seconds=1.5, pattern="testsrc2").read_bytes()
 
 
 @pytest.fixture

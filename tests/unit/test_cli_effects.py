@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,21 +10,15 @@ from typer.testing import CliRunner
 from hookforge.cli import app
 from hookforge.effects import PRESETS
 from hookforge.errors import EffectsInvalid, VideoInvalid
-from hookforge.media import ffmpeg_exe, probe
+from hookforge.media import probe
+from tests.conftest import write_clip
 
 FAST = '{"output": {"x264_preset": "ultrafast"}}'
 
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("cli") / "clip.mp4"
-    subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",
-         "-t", "1", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out)],
-        check=True,
-        timeout=60,
-    )  # fmt: skip
-    return out
+    return write_clip(tmp_path_factory.mktemp("cli") / "clip.mp4", size="320x180", seconds=1, pattern="testsrc2")
 
 
 def test_presets_lists_every_preset_with_its_description() -> None:

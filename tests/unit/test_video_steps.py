@@ -21,7 +21,7 @@ from hookforge.providers.runway_sim import SimulatedRunway
 from hookforge.steps import poll_video, submit_video
 from hookforge.steps.deps import Deps
 from hookforge.storage import run_key
-from tests.conftest import create_resources
+from tests.conftest import create_resources, write_clip
 
 BUCKET = "hf-video-test"
 TABLE = "hf-video-runs"
@@ -81,12 +81,7 @@ def through_json(job: VideoJob) -> VideoJob:
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """A real 2-second H.264 clip (180x320, faststart), standing in for Runway's output."""
-    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
-    run_ffmpeg(
-        ["-y", "-f", "lavfi", "-i", "testsrc=size=180x320:rate=30:duration=2", "-c:v", "libx264"]
-        + ["-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(path)]
-    )
-    return Path(path).read_bytes()
+    return write_clip(tmp_path_factory.mktemp("clip") / "clip.mp4").read_bytes()
 
 
 @pytest.fixture
