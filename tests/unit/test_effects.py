@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from hookforge.effects.text import (
     layout_text,
 )
 from hookforge.errors import EffectsInvalid, VideoInvalid
-from hookforge.media import ffmpeg_exe, frame_at, probe
+from hookforge.media import RENDER_ENCODERS, RENDER_FILTERS, ffmpeg_exe, frame_at, probe
 from hookforge.models import EffectsSpec
 
 pytestmark = pytest.mark.slow
@@ -119,6 +120,36 @@ def test_render_is_one_ffmpeg_invocation_with_one_decode_and_a_split(clips: dict
     assert written == [str(clips["moving"]), *map(str, [plan.poster, plan.preview, *plan.outputs.values()])]
     for temp in plan.temp_files:
         temp.unlink()
+
+
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_every_filter_and_encoder_a_preset_uses_is_one_the_renderer_check_requires(
+    preset: str, clips: dict[str, Path], tmp_path: Path
+) -> None:
+    # Given each preset with every optional effect on, as hook text and as captions, with webp and gif previews
+    used_filters: set[str] = set()
+    used_encoders: set[str] = set()
+    everything = {
+        "grain": {},
+        "grade": {"curves": "vintage", "tint": "warm", "lift": 0.05},
+        "reframe": {"mode": "blur"},
+    }
+    for captions, preview in ((False, "gif"), (True, "webp")):
+        overrides = {**everything, "output": {"preview": preview}}
+        # When its render is planned
+        plan = plan_render(
+            clips["moving"], tmp_path, preset=preset, aspects=["9:16", "16:9"], text="Hi", captions=captions,
+            overrides=overrides,
+        )  # fmt: skip
+        graph = plan.args[plan.args.index("-filter_complex") + 1]
+        used_filters |= set(re.findall(r"(?:^|[\],;])([a-z_0-9]+)(?:=|\[|;|$)", graph))
+        used_encoders |= {plan.args[i + 1] for i, a in enumerate(plan.args) if a == "-vcodec"}
+        used_encoders |= {"gif" if preview == "gif" else "libwebp_anim", "mjpeg"}  # chosen by the file extension
+        for temp in plan.temp_files:
+            temp.unlink()
+    # Then `python -m hookforge.media` (the container build's check) asks for every one of them
+    assert used_filters and used_filters <= set(RENDER_FILTERS), used_filters - set(RENDER_FILTERS)
+    assert used_encoders <= set(RENDER_ENCODERS), used_encoders - set(RENDER_ENCODERS)
 
 
 def test_real_size_9x16_output_is_1080x1920(clips: dict[str, Path], tmp_path: Path) -> None:
