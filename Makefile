@@ -11,7 +11,7 @@ CHECKOV_STAMP := $(CHECKOV)/.installed-v1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo test bench lint browser-deps tools clean
+.PHONY: help setup demo test bench lint browser-deps voice-deps tools clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -48,12 +48,19 @@ browser-deps:  ## install Debian's chromium if missing
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); }
 
+# Local voiceovers are spoken by Debian's espeak-ng (Amazon Polly speaks them in AWS).
+voice-deps:  ## install Debian's espeak-ng if missing
+	@command -v espeak-ng >/dev/null || { \
+	  echo "==> installing Debian espeak-ng for local voiceovers"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null) || \
+	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null); }
+
 setup: $(STAMP)  ## create .venv with hookforge installed (editable)
 
 demo: $(STAMP)  ## run the whole pipeline locally on the built-in brief (no AWS, no keys)
 	$(BIN)/hookforge demo
 
-test: $(STAMP) tools browser-deps  ## run every test (unit, integration, browser, template checks)
+test: $(STAMP) tools browser-deps voice-deps  ## run every test (unit, integration, browser, template checks)
 	PATH="$(CURDIR)/$(TOOLS)/bin:$(CURDIR)/$(CHECKOV)/bin:$$PATH" $(BIN)/pytest -q
 
 bench: $(STAMP)  ## print measured performance ratios

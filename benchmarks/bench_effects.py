@@ -1,7 +1,9 @@
-"""Effects render cost, measured side by side on a 5 s 1280x720 clip (interleaved so machine noise hits both).
+"""Effects render cost, measured side by side on a 5 s 1280x720 clip with its own sound (interleaved so machine
+noise hits both).
 
-1. a preset render (3 aspects, one pass) ÷ a plain libx264 re-encode to the same output sizes and settings
-   (also one pass with `split`: decode, scale/crop, encode — no effects, no poster or preview)   goal <= 1.3
+1. a preset render (3 aspects, one pass, with its sound mixed and normalized) ÷ a plain libx264 + AAC re-encode to
+   the same output sizes and settings (also one pass with `split`/`asplit`: decode, scale/crop, encode — no effects,
+   no loudness measurement, no poster or preview)                                               goal <= 1.3
 2. 3 aspects in one pass ÷ the same preset rendered 3 times, one aspect per pass              goal <= 0.6
 """
 
@@ -18,6 +20,7 @@ from pathlib import Path
 import ffmpeg
 
 from hookforge.effects import output_size, render, resolve_look
+from hookforge.effects.mix import AUDIO_OUTPUT
 from hookforge.effects.render import centre_crop
 from hookforge.media import run_ffmpeg
 from hookforge.providers.kenburns import render_kenburns
@@ -30,16 +33,24 @@ TEXT = "Stop scrolling: 48 hours only"
 
 
 def _source(tmp: Path) -> Path:
-    """A 5 s 1280x720 clip with real motion and detail (a Ken Burns move over a procedural still)."""
+    """A 5 s 1280x720 clip with real motion and detail (a Ken Burns move over a procedural still) and its own sound
+    (a chord, 48 kHz stereo AAC), so both sides of the ratio encode audio for every output."""
     still = tmp / "still.png"
     still.write_bytes(render_placeholder("benchmark", 1600, 900, seed=7))
-    return render_kenburns(still, tmp / "source.mp4", ratio="16:9", duration=5, prompt="slow push-in")
+    silent = render_kenburns(still, tmp / "silent.mp4", ratio="16:9", duration=5, prompt="slow push-in")
+    chord = "aevalsrc=0.2*sin(2*PI*220*t)+0.15*sin(2*PI*277*t)+0.1*sin(2*PI*330*t):s=48000:c=stereo:d=5"
+    out = tmp / "source.mp4"
+    run_ffmpeg(["-y", "-i", str(silent), "-f", "lavfi", "-i", chord, "-map", "0:v", "-map", "1:a", "-c:v", "copy",
+                "-c:a", "aac", "-b:a", "192k", "-shortest", str(out)])  # fmt: skip
+    return out
 
 
 def _plain_reencode(source: Path, out: Path) -> None:
     """The baseline: one decode, split, scale+crop to each size, libx264 with the preset's settings."""
     settings = resolve_look(PRESET).output
-    branches = ffmpeg.input(str(source)).video.filter_multi_output("split", len(ASPECTS))
+    src = ffmpeg.input(str(source))
+    branches = src.video.filter_multi_output("split", len(ASPECTS))
+    sounds = src.audio.filter_multi_output("asplit", len(ASPECTS))
     nodes = []
     for i, aspect in enumerate(ASPECTS):
         width, height = output_size(aspect)
@@ -48,6 +59,7 @@ def _plain_reencode(source: Path, out: Path) -> None:
         nodes.append(
             ffmpeg.output(
                 v,
+                sounds[i],
                 str(out / f"plain-{aspect.replace(':', 'x')}.mp4"),
                 vcodec="libx264",
                 preset=settings.x264_preset,
@@ -55,7 +67,7 @@ def _plain_reencode(source: Path, out: Path) -> None:
                 r=settings.fps,
                 pix_fmt="yuv420p",
                 movflags="+faststart",
-                an=None,
+                **AUDIO_OUTPUT,
             )
         )
     run_ffmpeg(ffmpeg.merge_outputs(*nodes).overwrite_output().get_args())

@@ -48,3 +48,40 @@ def test_unknown_effects_override_is_rejected_at_validation(engine, write_brief)
     # Then ValidateBrief rejects it, naming the field, before anything is generated
     assert result.status == "FAILED" and result.error == "BriefInvalid"
     assert "sparkle" in result.message and result.failed_state == "ValidateBrief"
+
+
+def test_a_brief_with_music_by_path_and_a_voiceover_makes_a_hook_with_that_sound(  # type: ignore[no-untyped-def]
+    engine, write_brief, tmp_path
+) -> None:
+    from hookforge.effects.sound import measure_loudness
+    from hookforge.media import run_ffmpeg
+
+    # Given a music file beside the brief (locally a path works; it is copied to audio/ in the bucket)
+    run_ffmpeg(["-y", "-f", "lavfi", "-i", "sine=frequency=196:duration=2.5", str(tmp_path / "bed.wav")])
+    effects = {
+        "preset": "cinematic",
+        "aspects": ["9:16"],
+        "text": "Mornings, upgraded",
+        "music": "bed.wav",
+        "voiceover": {"voice": "Ruth"},
+        "captions": True,
+        "placements": ["reels", "tiktok"],
+        "overrides": {"output": {"x264_preset": "ultrafast"}},
+    }
+    # When it runs through the state machine
+    result = engine.run(write_brief(tiny_brief(video={"duration": 3}, effects=effects)), chooser=pick(1))
+    # Then the hook carries the voice over the ducked music at delivery loudness, and lasts the brief's 3 s
+    assert result.succeeded, (result.error, result.message)
+    render = result.output["render"]
+    assert render["sound"].startswith("voiceover + music (music.wav)")
+    hook = result.outputs["9:16"]
+    assert probe(hook).duration == pytest.approx(3.0, abs=1 / 30)
+    assert measure_loudness(hook).integrated == pytest.approx(-14.0, abs=1.0)
+    assert engine.deps.store.exists("audio/bed.wav")
+
+
+def test_missing_music_fails_at_validation_before_anything_is_generated(engine, write_brief) -> None:  # type: ignore[no-untyped-def]
+    brief = tiny_brief(effects={"preset": "clean", "aspects": ["1:1"], "music": "audio/nowhere.mp3"})
+    result = engine.run(write_brief(brief), chooser=pick(1))
+    assert result.status == "FAILED" and result.error == "AudioInvalid"
+    assert result.failed_state == "ValidateBrief" and "audio/nowhere.mp3" in result.message

@@ -21,13 +21,19 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_clip(tmp_path_factory.mktemp("cli") / "clip.mp4", size="320x180", seconds=1, pattern="testsrc2")
 
 
-def test_presets_lists_every_preset_with_its_description() -> None:
+def test_presets_lists_every_preset_with_its_first_second_sound_and_length() -> None:
     result = CliRunner().invoke(app, ["presets"])
     assert result.exit_code == 0
     lines = result.stdout.strip().splitlines()
-    assert [line.split()[0] for line in lines] == list(PRESETS)
-    for line, preset in zip(lines, PRESETS.values(), strict=True):
-        assert line.endswith(preset.description)
+    names = [line.split()[0] for line in lines if not line.startswith(" ")]
+    assert names == list(PRESETS)
+    for preset in PRESETS.values():
+        block = lines[lines.index(f"{preset.name:<10} {preset.description}") :][:4]
+        assert [line.strip() for line in block[1:]] == [
+            f"first second: {preset.first_second}",
+            f"sound: {preset.sound}",
+            f"length: {preset.length}",
+        ]
 
 
 @pytest.mark.slow

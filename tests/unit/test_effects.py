@@ -10,10 +10,11 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
 from hookforge.effects import PRESETS, output_size, plan_duration, plan_render, render, resolve_look
-from hookforge.effects.render import ramp_time
+from hookforge.effects.mix import Soundtrack
+from hookforge.effects.render import plan_timing, ramp_time
+from hookforge.effects.safezones import text_zone
 from hookforge.effects.specs import SpeedRampSpec, TextSpec
 from hookforge.effects.text import (
-    SAFE_AREAS,
     _font,
     ass_escape,
     captions_ass,
@@ -96,7 +97,7 @@ def test_every_preset_renders_every_aspect_with_the_right_format(
         assert (info.codec, info.pix_fmt, info.fps) == ("h264", "yuv420p", 30.0)
         assert (info.width, info.height) == output_size(aspect, SMALL)
         assert info.duration == pytest.approx(expected, abs=0.1)
-        assert not info.has_audio
+        assert info.has_audio
     # and the poster is a JPEG, the preview an animated GIF no longer than 3 s
     with Image.open(result.poster) as poster:
         assert poster.format == "JPEG" and poster.width == 540
@@ -111,13 +112,17 @@ def test_render_is_one_ffmpeg_invocation_with_one_decode_and_a_split(clips: dict
     # Given three aspects
     # When the render is planned
     plan = plan_render(clips["moving"], tmp_path, preset="punchy", aspects=["9:16", "1:1", "16:9"], text="Hi")
-    # Then it is one argument list reading the source once, with one filter graph that splits per aspect
-    assert plan.args.count("-i") == 1
+    # Then it is one argument list reading the source once (the other inputs are the sound synthesized for it: the
+    # preset's bed and its effects), with one filter graph that splits per aspect
+    inputs = [plan.args[i + 1] for i, a in enumerate(plan.args) if a == "-i"]
+    assert inputs.count(str(clips["moving"])) == 1
+    synthesized = {str(p) for p in plan.temp_files if p.suffix == ".wav"}
+    assert set(inputs) - {str(clips["moving"])} == synthesized and synthesized
     assert plan.args.count("-filter_complex") == 1
     graph = plan.args[plan.args.index("-filter_complex") + 1]
     assert "split=3" in graph
-    written = [arg for arg in plan.args if arg.endswith((".mp4", ".jpg", ".gif"))]
-    assert written == [str(clips["moving"]), *map(str, [plan.poster, plan.preview, *plan.outputs.values()])]
+    written = [arg for arg in plan.args if arg.endswith((".mp4", ".jpg", ".gif")) and arg not in inputs]
+    assert written == [*map(str, [plan.poster, plan.preview, *plan.outputs.values()])]
     for temp in plan.temp_files:
         temp.unlink()
 
@@ -126,25 +131,33 @@ def test_render_is_one_ffmpeg_invocation_with_one_decode_and_a_split(clips: dict
 def test_every_filter_and_encoder_a_preset_uses_is_one_the_renderer_check_requires(
     preset: str, clips: dict[str, Path], tmp_path: Path
 ) -> None:
-    # Given each preset with every optional effect on, as hook text and as captions, with webp and gif previews
+    # Given each preset with every optional effect on, as hook text and as captions, with webp and gif previews,
+    # once with the preset's own sound and once with a short music file ducked under a voiceover
     used_filters: set[str] = set()
     used_encoders: set[str] = set()
+    music, speech = tmp_path / "music.wav", tmp_path / "speech.wav"
+    _ffmpeg("-f", "lavfi", "-i", "sine=frequency=220:duration=1.2", str(music))
+    _ffmpeg("-f", "lavfi", "-i", "sine=frequency=900:duration=1", str(speech))
+    voiced = Soundtrack(music=music, music_seconds=1.2, speech=speech, speech_seconds=1.0)
     everything = {
         "grain": {},
         "grade": {"curves": "vintage", "tint": "warm", "lift": 0.05},
         "reframe": {"mode": "blur"},
     }
-    for captions, preview in ((False, "gif"), (True, "webp")):
+    for captions, preview, sound in ((False, "gif", None), (True, "webp", voiced)):
         overrides = {**everything, "output": {"preview": preview}}
         # When its render is planned
         plan = plan_render(
             clips["moving"], tmp_path, preset=preset, aspects=["9:16", "16:9"], text="Hi", captions=captions,
-            overrides=overrides,
+            overrides=overrides, soundtrack=sound,
         )  # fmt: skip
         graph = plan.args[plan.args.index("-filter_complex") + 1]
         used_filters |= set(re.findall(r"(?:^|[\],;])([a-z_0-9]+)(?:=|\[|;|$)", graph))
-        used_encoders |= {plan.args[i + 1] for i, a in enumerate(plan.args) if a == "-vcodec"}
+        used_encoders |= {plan.args[i + 1] for i, a in enumerate(plan.args) if a in ("-vcodec", "-acodec")}
         used_encoders |= {"gif" if preview == "gif" else "libwebp_anim", "mjpeg"}  # chosen by the file extension
+        # the synthesized sound is rendered once before the plan, from ffmpeg's own sources, into float WAVs
+        used_filters |= {"aevalsrc"} | ({"ebur128"} if plan.sound.measured else set())
+        used_encoders |= {"pcm_f32le"} if any(p.suffix == ".wav" for p in plan.temp_files) else set()
         for temp in plan.temp_files:
             temp.unlink()
     # Then `python -m hookforge.media` (the container build's check) asks for every one of them
@@ -185,7 +198,10 @@ def test_zoom_changes_framing_smoothly_over_time(clips: dict[str, Path], tmp_pat
     # Given a still white square on black and a push-in from 1.0x to 1.5x over the whole clip
     overrides = {"zoom": {"start": 1.0, "end": 1.5, "ease": "linear"}, "fade": None}
     # When rendered at 16:9 (no reframe crop: same aspect as the source)
-    result = render(clips["square"], tmp_path, preset="clean", aspects=["16:9"], overrides=overrides, size_scale=SMALL)
+    result = render(
+        clips["square"], tmp_path, preset="clean", aspects=["16:9"], overrides=overrides, size_scale=SMALL,
+        focus=(0.5, 0.5),
+    )  # fmt: skip
     # Then the square grows frame after frame (the framing changes, and never steps back: no jitter)
     width, height = output_size("16:9", SMALL)
     widths = []
@@ -236,7 +252,7 @@ def test_flash_transition_whitens_the_cut(clips: dict[str, Path], tmp_path: Path
 
 def test_whip_transition_slides_the_picture_and_keeps_the_length(clips: dict[str, Path], tmp_path: Path) -> None:
     # Given a still square and a slow whip in the middle
-    overrides = {"transition": {"kind": "whip", "at": 0.5, "duration": 0.4}, "fade": None}
+    overrides = {"transition": {"kind": "whip", "at": 0.5, "duration": 0.4}, "fade": None, "zoom": None}
     result = render(clips["square"], tmp_path, preset="clean", aspects=["16:9"], overrides=overrides, size_scale=SMALL)
     out = result.outputs["16:9"]
     # Then mid-whip the picture is displaced sideways, before and after it is where it was
@@ -247,16 +263,30 @@ def test_whip_transition_slides_the_picture_and_keeps_the_length(clips: dict[str
     assert probe(out).duration == pytest.approx(2.0, abs=0.1)
 
 
-def test_speed_ramp_changes_the_length_as_planned(clips: dict[str, Path], tmp_path: Path) -> None:
-    # Given a ramp from half speed to double speed
+def test_speed_ramp_keeps_the_length_and_changes_the_pace(clips: dict[str, Path], tmp_path: Path) -> None:
+    # Given a ramp from half speed to double speed on a 2 s moving clip, framed as the source (16:9, no zoom)
     spec = {"start_speed": 0.5, "end_speed": 2.0, "ramp_at": 0.5, "ramp_duration": 0.5}
-    result = render(
-        clips["moving"], tmp_path, preset="clean", aspects=["1:1"], overrides={"speed": spec}, size_scale=SMALL
-    )
-    # Then the output lasts what the time mapping says: 1 s slow-mo start, ramp, then fast
-    expected = ramp_time(SpeedRampSpec(**spec), 2.0)
-    assert expected == pytest.approx(0.5 / 0.5 + (0.5 * (2 + 0.5) / 2) + 1.0 / 2.0)
-    assert probe(result.outputs["1:1"]).duration == pytest.approx(expected, abs=0.1)
+    overrides = {"speed": spec, "zoom": None}
+    result = render(clips["moving"], tmp_path, preset="clean", aspects=["16:9"], overrides=overrides, size_scale=1.5)
+    out = result.outputs["16:9"]
+    # Then the hook lasts as long as the clip (the ramp's shape is scaled to keep the total)
+    assert probe(out).duration == pytest.approx(2.0, abs=1 / 30)
+    timing = plan_timing(resolve_look("clean", overrides), 2.0)
+    assert timing.stretch == pytest.approx(2.0 / ramp_time(SpeedRampSpec(**spec), 2.0))
+
+    # and each output moment shows the source moment the scaled ramp maps it to, not the same moment
+    def source_time(t_out: float) -> float:
+        lo, hi = 0.0, 2.0
+        for _ in range(40):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if timing.stretch * ramp_time(SpeedRampSpec(**spec), mid) < t_out else (lo, mid)
+        return lo
+
+    for t_out in (0.8, 1.5):
+        shown = frame_at(out, t_out).resize((320, 180))
+        mapped = frame_at(clips["moving"], source_time(t_out))
+        same_time = frame_at(clips["moving"], t_out)
+        assert _mean_diff(shown, mapped) < _mean_diff(shown, same_time)
 
 
 def test_progress_is_reported_up_to_done(clips: dict[str, Path], tmp_path: Path) -> None:
@@ -284,13 +314,12 @@ def test_text_is_drawn_inside_the_safe_area(clips: dict[str, Path], tmp_path: Pa
     a, b = frame_at(plain.outputs["9:16"], 1.0), frame_at(titled.outputs["9:16"], 1.0)
     box = ImageChops.difference(a, b).convert("L").point(lambda p: 255 if p > 40 else 0).getbbox()
     assert box is not None
-    width, height = output_size("9:16", SMALL)
-    assert box[1] >= height * SAFE_AREAS["9:16"].top - 3
-    assert box[3] < height * (1 - SAFE_AREAS["9:16"].bottom)
-    assert box[0] >= width * SAFE_AREAS["9:16"].sides - 3 and box[2] <= width * (1 - SAFE_AREAS["9:16"].sides) + 3
+    x0, y0, x1, y1 = text_zone("9:16").to_pixels(*output_size("9:16", SMALL))
+    assert box[1] >= y0 - 1 and box[3] <= y1 + 1
+    assert box[0] >= x0 - 1 and box[2] <= x1 + 1
 
 
-def test_text_fades_in_at_its_start_time(clips: dict[str, Path], tmp_path: Path) -> None:
+def test_text_enters_at_its_start_time(clips: dict[str, Path], tmp_path: Path) -> None:
     # Given hook text that enters at 0.8 s
     overrides = {"fade": None, "text": {"start": 0.8, "fade": 0.1}}
     result = render(
@@ -302,7 +331,7 @@ def test_text_fades_in_at_its_start_time(clips: dict[str, Path], tmp_path: Path)
 
 
 def _expected_ink_width(text: str, aspect: str, size: tuple[int, int], spec: TextSpec) -> int:
-    layout = layout_text(clean_text(text), spec, aspect, *size)
+    layout = layout_text(clean_text(text), spec, *size, text_zone(aspect))
     widths = []
     for line in layout.lines:
         canvas = Image.new("L", (size[0] * 2, layout.fontsize * 2), 0)
@@ -354,7 +383,7 @@ def test_ass_escape_neutralises_override_blocks_and_line_breaks() -> None:
 def test_captions_script_times_chunks_across_the_clip() -> None:
     spec = resolve_look("clean", {"captions": {"words_per_caption": 2}}).captions
     assert spec is not None
-    script = captions_ass("one two three four five", spec, "9:16", 1080, 1920, 3.0)
+    script = captions_ass("one two three four five", spec, 1080, 1920, 3.0, text_zone("9:16"))
     dialogues = [line for line in script.splitlines() if line.startswith("Dialogue:")]
     assert len(dialogues) == 3
     assert dialogues[0].startswith("Dialogue: 0,0:00:00.00,0:00:01.00,")
@@ -363,7 +392,7 @@ def test_captions_script_times_chunks_across_the_clip() -> None:
 
 def test_long_text_is_wrapped_and_shrunk_to_fit_the_safe_width() -> None:
     spec = TextSpec(max_lines=2)
-    layout = layout_text("the quick brown fox jumps over the lazy dog " * 2, spec, "9:16", 1080, 1920)
+    layout = layout_text("the quick brown fox jumps over the lazy dog " * 2, spec, 1080, 1920, text_zone("9:16"))
     assert len(layout.lines) <= 2
     assert layout.fontsize < round(spec.size * 1080)
 

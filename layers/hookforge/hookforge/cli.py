@@ -120,11 +120,24 @@ def demo(home: HomeOption = Path(".hookforge"), out: OutOption = Path("hookforge
 
 @app.command()
 def presets() -> None:
-    """List the effects presets, each with one line on what it does."""
+    """List the effects presets: what each does, its move in the first second, its sound and its length."""
     from hookforge.effects import PRESETS
 
     for preset in PRESETS.values():
         typer.echo(f"{preset.name:<10} {preset.description}")
+        typer.echo(f"{'':<10} first second: {preset.first_second}")
+        typer.echo(f"{'':<10} sound: {preset.sound}")
+        typer.echo(f"{'':<10} length: {preset.length}")
+
+
+@app.command()
+def voices() -> None:
+    """List the voiceover voices (Amazon Polly neural voices in AWS; espeak-ng speaks them locally)."""
+    from hookforge.voice import DEFAULT_VOICE, VOICES
+
+    for voice in VOICES.values():
+        default = "  (default)" if voice.id == DEFAULT_VOICE else ""
+        typer.echo(f"{voice.id:<10} {voice.language:<6} {voice.gender:<7} locally: espeak-ng {voice.espeak}{default}")
 
 
 @app.command()
@@ -139,13 +152,34 @@ def effects(
     overrides: Annotated[
         str | None, typer.Option("--overrides", help='Preset overrides as JSON, e.g. \'{"zoom": {"end": 1.3}}\'.')
     ] = None,
+    duration: Annotated[
+        float | None, typer.Option("--duration", min=0.5, max=60, help="Hook length in seconds (default: the clip's).")
+    ] = None,
+    focus: Annotated[
+        str | None, typer.Option("--focus", help="Where the subject is, as x,y fractions (default: found).")
+    ] = None,
+    music: Annotated[
+        Path | None, typer.Option("--music", help="A music file for the bed (default: the preset's).", dir_okay=False)
+    ] = None,
+    voiceover: Annotated[str | None, typer.Option("--voiceover", help="A line to speak over the hook.")] = None,
+    voice: Annotated[str, typer.Option("--voice", help="Voice of --voiceover; `hookforge voices` lists them.")] = (
+        "Joanna"
+    ),
+    no_audio: Annotated[bool, typer.Option("--no-audio", help="Render without an audio track.")] = False,
+    placement: Annotated[
+        list[str] | None,
+        typer.Option("--placement", help="Only these placements' safe zones (tiktok, reels, ...); repeat for more."),
+    ] = None,
+    guides: Annotated[
+        bool, typer.Option("--guides", help="Also write one PNG per placement: frame 0 with the platform's UI drawn.")
+    ] = False,
     out: Annotated[Path, typer.Option("--out", help="Folder for the hooks, poster and preview.")] = Path(
         "hookforge-out/effects"
     ),
 ) -> None:
     """Render one clip with a preset into every aspect in one ffmpeg pass, without the rest of the pipeline.
 
-    Prints each output path (hooks, then poster and preview), one per line.
+    Prints each output path (hooks, then poster and preview, then guides), one per line.
     """
     from hookforge.observability import logger
 
@@ -153,26 +187,71 @@ def effects(
     previous_level = logger.log_level
     logger.setLevel("WARNING")
     try:
-        _render_effects(source, out, preset, aspect, text, captions, overrides)
+        _render_effects(
+            source,
+            out,
+            preset=preset,
+            aspects=aspect or ["9:16"],
+            text=text,
+            captions=captions,
+            overrides=overrides,
+            duration=duration,
+            focus=focus,
+            music=music,
+            voiceover=voiceover,
+            voice=voice,
+            audio=not no_audio,
+            placements=placement,
+            guides=guides,
+        )
     finally:
         logger.setLevel(previous_level)
+
+
+def _parse_focus(focus: str | None) -> tuple[float, float] | None:
+    from hookforge.errors import EffectsInvalid
+
+    if focus is None:
+        return None
+    try:
+        x, y = (float(part) for part in focus.split(","))
+    except ValueError as e:
+        raise EffectsInvalid(f"--focus {focus!r}: give x,y as fractions of the frame, e.g. --focus 0.3,0.4") from e
+    return x, y
 
 
 def _render_effects(
     source: Path,
     out: Path,
+    *,
     preset: str,
-    aspect: list[str] | None,
+    aspects: list[str],
     text: str | None,
     captions: bool,
     overrides: str | None,
+    duration: float | None,
+    focus: str | None,
+    music: Path | None,
+    voiceover: str | None,
+    voice: str,
+    audio: bool,
+    placements: list[str] | None,
+    guides: bool,
 ) -> None:
     import json
+    import tempfile
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from hookforge.effects import render
+    from hookforge.effects.focus import focus_from_point
+    from hookforge.effects.guides import write_guides
+    from hookforge.effects.mix import SPEECH_AT, Soundtrack
+    from hookforge.effects.safezones import placements_for
+    from hookforge.effects.sound import check_music
     from hookforge.errors import EffectsInvalid
+    from hookforge.media import frame_at
+    from hookforge.voice import EspeakSpeaker, check_voiceover
 
     try:
         changes = json.loads(overrides) if overrides else None
@@ -180,22 +259,56 @@ def _render_effects(
         raise EffectsInvalid(f"--overrides is not valid JSON: {e}") from e
     if changes is not None and not isinstance(changes, dict):
         raise EffectsInvalid('--overrides must be a JSON object, e.g. {"zoom": {"end": 1.3}}')
-    aspects = aspect or ["9:16"]
-    columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%")]
-    with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
-        task = bar.add_task(f"Rendering {preset} for {', '.join(aspects)}", total=1.0)
-        result = render(
-            source,
-            out,
-            preset=preset,
-            aspects=aspects,
-            text=text,
-            captions=captions or None,
-            overrides=changes,
-            progress=lambda done: bar.update(task, completed=done),
-        )
+    point = _parse_focus(focus)
+    subject = focus_from_point(*point) if point else None
+    for aspect in aspects:
+        placements_for(aspect, placements)  # unknown placement names fail before anything is rendered
+    if voiceover is not None:
+        check_voiceover(voiceover, voice)
+    with tempfile.TemporaryDirectory(prefix="hookforge-cli-") as tmp:
+        soundtrack = Soundtrack(enabled=audio)
+        cues = None
+        if audio and music is not None:
+            soundtrack = Soundtrack(music=music, music_seconds=check_music(music).duration)
+        if audio and voiceover is not None:
+            speech = EspeakSpeaker().synthesize(voiceover, voice, Path(tmp), words_per_caption=3)
+            soundtrack = Soundtrack(
+                music=soundtrack.music,
+                music_seconds=soundtrack.music_seconds,
+                speech=speech.path,
+                speech_seconds=speech.duration,
+            )
+            cues = [(SPEECH_AT + c.start, SPEECH_AT + c.end, c.text) for c in speech.cues]
+        columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%")]
+        with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
+            task = bar.add_task(f"Rendering {preset} for {', '.join(aspects)}", total=1.0)
+            result = render(
+                source,
+                out,
+                preset=preset,
+                aspects=aspects,
+                text=text,
+                captions=captions or None,
+                overrides=changes,
+                duration=duration,
+                focus=subject,
+                placements=placements,
+                soundtrack=soundtrack,
+                cues=cues,
+                progress=lambda done: bar.update(task, completed=done),
+            )
+    sound = result.sound.describe() if result.sound is not None and audio else "no audio track"
     console.print(f"[bold green]Rendered[/bold green] {preset} in {result.seconds:.1f}s ({result.duration:.2f}s long)")
-    for path in [*result.outputs.values(), result.poster, result.preview]:
+    console.print(f"  sound: {sound}")
+    if result.focus is not None:
+        console.print(f"  subject: ({result.focus.x:.2f}, {result.focus.y:.2f}) from {result.focus.source}")
+    for note in result.notes:
+        console.print(f"  [yellow]note:[/yellow] {note}")
+    paths = [*result.outputs.values(), result.poster, result.preview]
+    if guides:
+        frames = {aspect: frame_at(path, 0.0) for aspect, path in result.outputs.items()}
+        paths += list(write_guides(frames, out / "guides", only=placements).values())
+    for path in paths:
         typer.echo(str(path))
 
 

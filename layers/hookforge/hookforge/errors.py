@@ -117,6 +117,24 @@ class EffectsInvalid(HookforgeError):
     hint = "Run `hookforge presets` for the preset names; overrides use the preset's field names."
 
 
+class AudioInvalid(HookforgeError):
+    """A music file (effects.music) is not audio, is silent, shorter than 1 s or larger than 30 MB."""
+
+    hint = "Use an MP3, M4A, WAV or OGG music file of 1 s or more, at most 30 MB, with audible sound."
+
+
+class VoiceoverInvalid(HookforgeError):
+    """The spoken hook line (effects.voiceover) is too long for its voice or the hook, or names an unknown voice."""
+
+    hint = "Shorten the line, or pick a voice listed by `hookforge voices`."
+
+
+class VoiceUnavailable(HookforgeError):
+    """No speech synthesizer can speak the voiceover here (Amazon Polly in AWS; espeak-ng locally)."""
+
+    hint = "Install espeak-ng (`apt-get install espeak-ng`) for local runs, or drop effects.voiceover."
+
+
 # --- hook-rate metrics ----------------------------------------------------------------------------
 class ReportInvalid(HookforgeError, ValueError):
     """An ad-platform report or metrics batch cannot be read as a whole (not CSV/JSON, no header, wrong shape).

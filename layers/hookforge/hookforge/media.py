@@ -189,10 +189,13 @@ def check_image(
 #: what the effects engine asks of ffmpeg: every filter a preset can use, and the encoders it writes with
 RENDER_FILTERS = (
     "split", "trim", "setpts", "fps", "settb", "format", "setsar", "scale", "crop", "overlay", "boxblur",
-    "eq", "lutyuv", "curves", "vignette", "noise", "fade", "xfade", "reverse", "drawtext", "ass",
+    "eq", "lutyuv", "curves", "vignette", "noise", "fade", "xfade", "reverse", "drawtext", "ass", "tpad",
     "palettegen", "paletteuse",
+    # the sound: synthesized beds and effects, stems levelled, ducked, mixed, limited and measured
+    "aevalsrc", "aformat", "atrim", "asetpts", "apad", "volume", "adelay", "asplit", "acrossfade", "afade",
+    "sidechaincompress", "amix", "alimiter", "ebur128", "astats",
 )  # fmt: skip
-RENDER_ENCODERS = ("libx264", "gif", "mjpeg", "libwebp_anim")
+RENDER_ENCODERS = ("libx264", "gif", "mjpeg", "libwebp_anim", "aac", "pcm_f32le")
 _LISTED = re.compile(r"^\s*\S+\s+(\w+)\s", re.MULTILINE)
 
 

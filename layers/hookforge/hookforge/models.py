@@ -88,8 +88,19 @@ class VideoSpec(_Model):
         return self
 
 
+_MUSIC_KEY = re.compile(r"^(audio/)?[A-Za-z0-9][A-Za-z0-9 ._()-]{0,150}\.(mp3|m4a|aac|wav|ogg|oga|flac|opus)$", re.I)
+
+
+class VoiceoverSpec(_Model):
+    """A spoken hook line: Amazon Polly neural voices in AWS, espeak-ng locally (same voice names)."""
+
+    #: what is said (default: the hook text)
+    text: str | None = Field(default=None, max_length=3000)
+    voice: str = "Joanna"
+
+
 class EffectsSpec(_Model):
-    """How the clip is polished and reframed (step 5)."""
+    """How the clip is polished, framed, voiced and scored (step 5)."""
 
     preset: str = "punchy"
     aspects: list[Aspect] = Field(default_factory=lambda: list[Aspect](["9:16"]), min_length=1, max_length=4)
@@ -97,22 +108,88 @@ class EffectsSpec(_Model):
     #: burn the text in as timed captions (ASS) instead of a hook title; None = the preset decides
     captions: bool | None = None
     overrides: dict[str, Any] = Field(default_factory=dict)
+    #: "none": hooks without an audio track
+    audio: Literal["auto", "none"] = "auto"
+    #: a music file in the bucket under audio/ (a bare file name means audio/<name>; locally a path is copied there)
+    music: str | None = Field(default=None, max_length=160)
+    voiceover: VoiceoverSpec | None = None
+    #: where the subject is, as fractions of the frame [x, y]; default: found in the clip's first frame
+    focus: tuple[float, float] | None = None
+    #: the second the poster shows (default: frame 0, the feed thumbnail)
+    poster_at: float | None = Field(default=None, ge=0, le=60)
+    #: the placements whose safe zones the text keeps clear of (default: every placement of each aspect)
+    placements: list[str] | None = Field(default=None, min_length=1, max_length=8)
 
     @field_validator("aspects")
     @classmethod
     def _unique_aspects(cls, v: list[str]) -> list[str]:
         return list(dict.fromkeys(v))
 
+    @field_validator("music")
+    @classmethod
+    def _music_key(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not _MUSIC_KEY.match(v) or ".." in v:
+            raise ValueError(
+                f"{v!r} is not a music file name: upload an MP3, M4A, WAV, OGG, FLAC or Opus file to audio/ in the "
+                "bucket and give its key (e.g. 'audio/drop.mp3'); locally a path to the file also works"
+            )
+        return v if v.startswith("audio/") else f"audio/{v}"
+
+    @field_validator("focus", mode="before")
+    @classmethod
+    def _focus_inside(cls, v: Any) -> Any:
+        from hookforge.effects.focus import focus_from_point
+        from hookforge.errors import EffectsInvalid
+
+        if v is None:
+            return v
+        if not isinstance(v, list | tuple) or len(v) != 2:
+            raise ValueError("give the subject as [x, y], fractions of the frame from the top left, e.g. [0.5, 0.4]")
+        try:
+            focus_from_point(float(v[0]), float(v[1]))
+        except (TypeError, ValueError) as e:
+            raise ValueError("give the subject as [x, y]: two numbers, each from 0 to 1, e.g. [0.5, 0.4]") from e
+        except EffectsInvalid as e:
+            raise ValueError(str(e)) from e
+        return v
+
+    @field_validator("placements")
+    @classmethod
+    def _placements_known(cls, v: list[str] | None) -> list[str] | None:
+        from hookforge.effects.safezones import PLACEMENTS
+
+        for key in v or []:
+            _known("placement", key, {k: p.label for k, p in PLACEMENTS.items()})
+        return v
+
     @model_validator(mode="after")
     def _preset_and_overrides_valid(self) -> EffectsSpec:
         from hookforge.effects.presets import resolve_look  # the effects package imports no models
-        from hookforge.errors import EffectsInvalid
+        from hookforge.errors import EffectsInvalid, VoiceoverInvalid
+        from hookforge.voice import check_voiceover
 
         try:
             resolve_look(self.preset, self.overrides)
         except EffectsInvalid as e:
             raise ValueError(str(e)) from e
+        if self.voiceover is not None:
+            if self.audio == "none":
+                raise ValueError("a voiceover needs sound: drop effects.voiceover or set effects.audio to 'auto'")
+            line = self.voiceover.text or self.text
+            if not line:
+                raise ValueError("effects.voiceover has nothing to say: give voiceover.text or effects.text")
+            try:
+                check_voiceover(line, self.voiceover.voice)
+            except VoiceoverInvalid as e:
+                raise ValueError(str(e)) from e
         return self
+
+    @property
+    def spoken_line(self) -> str | None:
+        """What the voiceover says, if there is one."""
+        return (self.voiceover.text or self.text) if self.voiceover is not None else None
 
 
 class SelectionSpec(_Model):
@@ -374,6 +451,13 @@ class HookRender(_Model):
     poster_key: str
     preview_key: str
     duration: float
+    #: what the hook sounds like ("drive bed + impact at 0.00s", "clip sound", "none")
+    sound: str = "none"
+    #: the subject the crops and zoom keep, as fractions of the frame, and where it came from
+    focus: list[float] = Field(default_factory=list)
+    focus_source: str = ""
+    #: what differs from the brief, and why
+    notes: list[str] = Field(default_factory=list)
 
 
 class RegisterHookInput(_Model):

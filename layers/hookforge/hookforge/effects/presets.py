@@ -8,12 +8,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from hookforge.effects.specs import (
+    AudioSpec,
     FadeSpec,
     GradeSpec,
     GrainSpec,
     Look,
     OutputSpec,
-    ReframeSpec,
     ShakeSpec,
     SpeedRampSpec,
     TextSpec,
@@ -26,57 +26,80 @@ from hookforge.errors import EffectsInvalid
 
 @dataclass(frozen=True)
 class Preset:
+    """A named look, with what a marketer needs to choose it: the move in the first second, the sound, the length."""
+
     name: str
     description: str
+    first_second: str
+    sound: str
     look: Look
+    length: str = "video.duration (the brief's length, to the frame)"
 
 
+# What performance editors do in the first three seconds, and every preset does: no black frame and no logo
+# bumper (frame 0 is the thumbnail and the first impression), the hook text on frame 0 for sound-off viewers,
+# a pattern interrupt (punch-in, shake, cut, speed change) within 0.3 s, and a sound hit on the visual event for
+# the sound-on minority. Movement and sound start together.
 _PRESETS: tuple[Preset, ...] = (
     Preset(
         "punchy",
-        "fast punch-in zoom, shake on the hit, white flash cut, bold colour, big hook text",
+        "hard punch-in on frame 0 with shake, a speed ramp into a white flash cut, bold colour, big hook text",
+        "a 20 % punch-in over the first 0.3 s with a shake and an impact hit",
+        "a driving 124 BPM beat; impact on the punch-in, riser into the flash",
         Look(
-            speed=SpeedRampSpec(start_speed=1.0, end_speed=1.25, ramp_at=1.2, ramp_duration=0.6),
-            transition=TransitionSpec(kind="flash", at=0.5, duration=0.2),
-            zoom=ZoomSpec(start=1.0, end=1.18, at=0.0, duration=0.45, ease="out"),
-            shake=ShakeSpec(amplitude=0.01, frequency=8.0, at=0.0, duration=0.5),
+            # fast rush, then slow-motion after the flash; the ramp is scaled so the hook keeps its length
+            speed=SpeedRampSpec(start_speed=1.35, end_speed=0.8, ramp_at=1.4, ramp_duration=0.6),
+            transition=TransitionSpec(kind="flash", at=0.45, duration=0.2),
+            zoom=ZoomSpec(start=1.0, end=1.2, at=0.0, duration=0.3, ease="out"),
+            shake=ShakeSpec(amplitude=0.012, frequency=9.0, at=0.0, duration=0.45),
             grade=GradeSpec(contrast=1.18, saturation=1.3, gamma=0.95),
             vignette=VignetteSpec(angle=0.45),
-            fade=FadeSpec(fade_in=0.15, fade_out=0.3),
-            text=TextSpec(position="top", size=0.085, start=0.15),
+            text=TextSpec(position="top", size=0.085),
+            audio=AudioSpec(bed="drive"),
         ),
     ),
     Preset(
         "cinematic",
-        "slow push-in, slow-motion start, filmic grade with grain and vignette, elegant fades",
+        "push-in that starts fast and settles, slow-motion start, filmic grade with grain, fade to black at the end",
+        "a push-in that moves most in its first 0.5 s, in slow motion, under a low boom",
+        "a dark swelling drone with a sub pulse; a boom on the push-in",
         Look(
-            speed=SpeedRampSpec(start_speed=0.8, end_speed=1.0, ramp_at=1.0, ramp_duration=1.0),
-            zoom=ZoomSpec(start=1.0, end=1.1, ease="smooth"),
-            grade=GradeSpec(contrast=1.08, saturation=0.85, gamma=0.95, tint="teal_orange", lift=0.04),
-            vignette=VignetteSpec(angle=0.6),
-            grain=GrainSpec(strength=7),
-            fade=FadeSpec(fade_in=0.6, fade_out=0.6),
-            text=TextSpec(position="bottom", size=0.06, start=0.6, fade=0.5),
-            reframe=ReframeSpec(mode="blur"),
+            speed=SpeedRampSpec(start_speed=0.75, end_speed=1.15, ramp_at=1.0, ramp_duration=1.2),
+            zoom=ZoomSpec(start=1.0, end=1.12, at=0.0, ease="out"),
+            grade=GradeSpec(contrast=1.08, saturation=0.9, gamma=0.95, tint="teal_orange", lift=0.03),
+            vignette=VignetteSpec(angle=0.55),
+            grain=GrainSpec(strength=6),
+            fade=FadeSpec(fade_out=0.6),
+            text=TextSpec(position="bottom", size=0.065),
+            audio=AudioSpec(bed="swell"),
         ),
     ),
     Preset(
         "loop",
-        "boomerang: the clip plays forward then in reverse, joined so it loops seamlessly in feed",
+        "boomerang: the first half of the clip forward then back, joined so it loops seamlessly in feed",
+        "the clip's own motion from frame 0, no zoom or fade (the last frame meets the first)",
+        "a groove whose bars fit the hook exactly, so the sound loops as seamlessly as the picture",
         Look(
             # no zoom or fades: the last frame must match the first for the loop to be seamless
             transition=TransitionSpec(kind="boomerang", duration=0.3, style="fade"),
             grade=GradeSpec(contrast=1.05, saturation=1.1),
             vignette=VignetteSpec(angle=0.35),
-            fade=None,
-            text=TextSpec(position="center", size=0.07, start=0.0, fade=0.0),
+            text=TextSpec(position="center", size=0.07),
+            audio=AudioSpec(bed="groove", music_fade_out=0.0),
             output=OutputSpec(max_duration=6.0),
         ),
+        length="video.duration: the first half of the clip plays forward, then backward",
     ),
     Preset(
         "clean",
-        "true-to-source colour and motion, gentle fades, hook text only",
-        Look(fade=FadeSpec(fade_in=0.4, fade_out=0.4), text=TextSpec(position="top", size=0.07)),
+        "true-to-source colour and motion, a gentle punch-in on frame 0, hook text only",
+        "a quick 6 % punch-in over the first 0.3 s",
+        "a light warm bed that stays out of the way; a soft impact on the punch-in",
+        Look(
+            zoom=ZoomSpec(start=1.0, end=1.06, at=0.0, duration=0.3, ease="out"),
+            text=TextSpec(position="top", size=0.07),
+            audio=AudioSpec(bed="soft", sfx_gain=-6.0),
+        ),
     ),
 )
 

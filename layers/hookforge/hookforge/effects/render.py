@@ -1,8 +1,12 @@
 """Render a clip into ad-ready hooks: one ffmpeg invocation, one decode, every aspect via `split`.
 
 The graph is built with ffmpeg-python (argument lists, never a shell string). Shared work — speed ramp,
-transition, grade, vignette, grain, fades — runs once on the source picture; `split` then feeds one branch
-per aspect (reframe with zoom and shake, captions, hook text, libx264) plus the poster and preview.
+transition, grade, vignette, grain, end fade — runs once on the source picture; `split` then feeds one branch
+per aspect (a crop or blurred fill around the subject, zoom and shake aimed at it, captions, hook text inside the
+placements' safe zones, libx264) plus the poster and preview. The sound (`mix.py`) is mixed in the same invocation
+and split to every placement as AAC.
+
+Every hook opens at full brightness with its text on frame 0 (the feed thumbnail) and lasts the length asked for.
 """
 
 from __future__ import annotations
@@ -18,17 +22,21 @@ from typing import Any
 
 import ffmpeg
 
+from hookforge.effects.focus import Focus, crop_window, find_focus, focus_from_point, keeps_subject, zoom_anchor
+from hookforge.effects.mix import AUDIO_OUTPUT, Mixer, MixPlan, Soundtrack, sfx_events
 from hookforge.effects.presets import resolve_look
+from hookforge.effects.safezones import text_zone
 from hookforge.effects.specs import CaptionsSpec, Look, ReframeSpec, ShakeSpec, SpeedRampSpec, TransitionSpec, ZoomSpec
 from hookforge.effects.text import (
     alpha_expr,
     captions_ass,
     clean_text,
+    fit_fontsize,
     layout_text,
     write_text_file,
 )
 from hookforge.errors import EffectsFailed, EffectsInvalid, VideoInvalid
-from hookforge.media import FONT_PATH, MediaError, VideoInfo, ffmpeg_exe, probe, run_ffmpeg
+from hookforge.media import FONT_PATH, MediaError, VideoInfo, ffmpeg_exe, frame_at, probe, run_ffmpeg
 from hookforge.observability import logger
 
 ASPECT_SIZES: dict[str, tuple[int, int]] = {
@@ -65,6 +73,9 @@ class RenderPlan:
     preset: str
     sizes: dict[str, tuple[int, int]]
     temp_files: list[Path]
+    focus: Focus
+    sound: MixPlan
+    notes: list[str]
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,10 @@ class RenderResult:
     preset: str = ""
     sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
     seconds: float = 0.0
+    focus: Focus | None = None
+    sound: MixPlan | None = None
+    #: what differs from what was asked, and why (e.g. a clip shorter than the brief's duration)
+    notes: list[str] = field(default_factory=list)
 
 
 def output_size(aspect: str, scale: float = 1.0) -> tuple[int, int]:
@@ -153,9 +168,16 @@ def _even(expr: str) -> str:
     return f"2*trunc(({expr})/2)"
 
 
-def _animated_fit(stream: Any, size: tuple[int, int], move: Motion | None, flags: str = "bicubic") -> Any:
+def _animated_fit(
+    stream: Any,
+    size: tuple[int, int],
+    move: Motion | None,
+    anchor: tuple[float, float] = (0.5, 0.5),
+    flags: str = "bicubic",
+) -> Any:
     """Scale to `size`; with motion, scale each frame to `size` x the motion's factor (eval=frame) and crop
-    `size` back out, centred plus the shake offset.
+    `size` back out around `anchor` (the subject, as fractions of the picture: the zoom's target stays where it
+    is while everything else grows away from it), plus the shake offset.
 
     Zoom happens at the output resolution in one resampling, in steps of two output pixels (`zoompan` steps
     by whole source pixels, magnified by the upscale: the jitter), and costs little more than the plain scale
@@ -179,31 +201,34 @@ def _animated_fit(stream: Any, size: tuple[int, int], move: Motion | None, flags
         "crop",
         width,
         height,
-        x=f"if(isnan(t),0,({sw}-{width})/2+{width}*{move.dx})",
-        y=f"if(isnan(t),0,({sh}-{height})/2+{height}*{move.dy})",
+        x=f"if(isnan(t),0,({sw}-{width})*{anchor[0]:.4f}+{width}*{move.dx})",
+        y=f"if(isnan(t),0,({sh}-{height})*{anchor[1]:.4f}+{height}*{move.dy})",
     )
 
 
-def _transition(stream: Any, spec: TransitionSpec, duration: float) -> tuple[Any, float]:
-    """A flash or whip at `spec.at` (length unchanged), or a boomerang (clip + reverse joined by `xfade`)."""
+def _transition(stream: Any, spec: TransitionSpec, duration: float) -> tuple[Any, float, float | None]:
+    """A flash or whip at `spec.at` (length unchanged), or a boomerang (clip + reverse joined by `xfade`).
+
+    Returns the stream, its length and the time of the cut (None for a boomerang), where sound effects land.
+    """
     d = min(spec.duration, duration / 3)
     if spec.kind == "boomerang":
         split = stream.filter_multi_output("split", 2)
         fwd, back = split[0], split[1]
         rev = back.filter("reverse").filter("setpts", "PTS-STARTPTS")
         joined = ffmpeg.filter([fwd, rev], "xfade", transition=_XFADE[spec.style], duration=d, offset=duration - d)
-        return joined, 2 * duration - d
+        return joined, 2 * duration - d, None
     cut = min(duration * spec.at, duration - 2 * d)
     if spec.kind == "flash":
         # the white flash over a cut of one continuous clip: xfade's fadewhite between the clip and itself
         # looks the same but costs a split, and slows every filter after it (~1 s per 5 s of 720p)
         pulse = f"if(between(t,{cut:.4f},{cut + d:.4f}),sin(PI*(t-{cut:.4f})/{d:.4f}),0)"
-        return stream.filter("eq", brightness=pulse, saturation=f"1-{pulse}", eval="frame"), duration
+        return stream.filter("eq", brightness=pulse, saturation=f"1-{pulse}", eval="frame"), duration, cut
     split = stream.filter_multi_output("split", 2)
     head, tail = split[0], split[1]
     a = head.filter("trim", end=cut + d).filter("setpts", "PTS-STARTPTS")
     b = tail.filter("trim", start=cut).filter("setpts", "PTS-STARTPTS")
-    return ffmpeg.filter([a, b], "xfade", transition=_XFADE["whip"], duration=d, offset=cut), duration
+    return ffmpeg.filter([a, b], "xfade", transition=_XFADE["whip"], duration=d, offset=cut), duration, cut
 
 
 def centre_crop(src: tuple[int, int], aspect: float) -> tuple[int, int]:
@@ -214,15 +239,25 @@ def centre_crop(src: tuple[int, int], aspect: float) -> tuple[int, int]:
     return src_w - src_w % 2, max(2, round(src_w / aspect / 2) * 2)
 
 
-def _reframe(stream: Any, spec: ReframeSpec, src: tuple[int, int], size: tuple[int, int], move: Motion | None) -> Any:
+def reframe_mode(spec: ReframeSpec, src: tuple[int, int], size: tuple[int, int], focus: Focus) -> str:
+    """`crop` or `blur` for one output: `auto` crops unless the crop window would cut the subject."""
+    if spec.mode != "auto":
+        return spec.mode
+    window = crop_window(src, size[0] / size[1], focus)
+    return "crop" if keeps_subject(src, window, focus) else "blur"
+
+
+def _reframe(
+    stream: Any, spec: ReframeSpec, src: tuple[int, int], size: tuple[int, int], move: Motion | None, focus: Focus
+) -> Any:
     width, height = size
-    src_aspect, dst_aspect = src[0] / src[1], width / height
-    kept = min(src_aspect, dst_aspect) / max(src_aspect, dst_aspect)
-    mode = spec.mode if spec.mode != "auto" else ("crop" if kept >= spec.min_kept else "blur")
-    if mode == "crop":
-        # crop the source first, then scale only what is kept (scaling the whole frame up first costs ~3x)
-        crop_w, crop_h = centre_crop(src, dst_aspect)
-        return _animated_fit(stream.filter("crop", crop_w, crop_h), size, move).filter("setsar", 1)
+    if reframe_mode(spec, src, size, focus) == "crop":
+        # crop the source first (a window centred on the subject), then scale only what is kept (scaling the whole
+        # frame up first costs ~3x); a zoom aims at the subject inside that window
+        x, y, crop_w, crop_h = crop_window(src, width / height, focus)
+        cropped = stream.filter("crop", crop_w, crop_h, x, y)
+        anchor = zoom_anchor(src, (x, y, crop_w, crop_h), focus)
+        return _animated_fit(cropped, size, move, anchor).filter("setsar", 1)
     # blurred fill: blur a small copy (cheap), scale it up, lay the whole picture over it
     split = stream.filter_multi_output("split", 2)
     bg_src, fg_src = split[0], split[1]
@@ -235,19 +270,61 @@ def _reframe(stream: Any, spec: ReframeSpec, src: tuple[int, int], size: tuple[i
         .filter("scale", width, height, flags="fast_bilinear")  # it is a blur: the cheapest upscale will do
     )
     fit = min(width / src[0], height / src[1])
-    fg = _animated_fit(fg_src, (round(src[0] * fit / 2) * 2, round(src[1] * fit / 2) * 2), move)
+    fg_size = (round(src[0] * fit / 2) * 2, round(src[1] * fit / 2) * 2)
+    fg = _animated_fit(fg_src, fg_size, move, (focus.x, focus.y))
     return ffmpeg.overlay(bg, fg, x="(W-w)/2", y="(H-h)/2").filter("setsar", 1)
 
 
 # ------------------------------------------------------------------------------------------ render
-def plan_duration(look: Look, source_seconds: float) -> float:
-    """The rendered length in seconds for a source of `source_seconds` under `look`."""
-    d = min(source_seconds, look.output.max_duration)
-    if look.speed is not None:
-        d = ramp_time(look.speed, d)
-    if look.transition is not None and look.transition.kind == "boomerang":
-        d = 2 * d - min(look.transition.duration, d / 3)
-    return d
+@dataclass(frozen=True)
+class Timing:
+    """How long the hook lasts and how much of the source it uses.
+
+    `consumed` seconds of the source become `duration` seconds of hook: a speed ramp keeps its shape and is scaled by
+    `stretch` so the total is kept; a boomerang plays `consumed` seconds forward then back.
+    """
+
+    duration: float
+    consumed: float
+    stretch: float
+    notes: tuple[str, ...] = ()
+
+
+def plan_timing(look: Look, source_seconds: float, target: float | None = None, *, ramp: bool = True) -> Timing:
+    """The hook's length: `target` (the brief's video.duration) when the source can supply it, else what it can."""
+    available = min(source_seconds, look.output.max_duration)
+    notes: list[str] = []
+    if target is not None and target > look.output.max_duration:
+        notes.append(f"the preset renders at most {look.output.max_duration:g}s; the hook is that long")
+        target = look.output.max_duration
+    boomerang = look.transition is not None and look.transition.kind == "boomerang"
+    if boomerang:
+        assert look.transition is not None
+        want = target if target is not None else 2 * available - min(look.transition.duration, available / 3)
+        # forward part F, backward part F, joined by an xfade of x: 2F - x = want
+        x = min(look.transition.duration, want / 4)
+        forward = (want + x) / 2
+        if forward > available:
+            forward = available
+            x = min(look.transition.duration, forward / 3)
+            got = 2 * forward - x
+            if target is not None:
+                notes.append(f"the clip is {source_seconds:.2f}s: the loop lasts {got:.2f}s instead of {target:g}s")
+            return Timing(duration=round(got, 4), consumed=forward, stretch=1.0, notes=tuple(notes))
+        return Timing(duration=round(want, 4), consumed=forward, stretch=1.0, notes=tuple(notes))
+    duration = available if target is None else min(target, available)
+    if target is not None and available < target - 0.5 / look.output.fps:
+        notes.append(f"the clip is {source_seconds:.2f}s: the hook lasts {available:.2f}s instead of {target:g}s")
+    stretch = 1.0
+    if look.speed is not None and ramp:
+        # the ramp's shape, scaled so `duration` seconds of source make `duration` seconds of hook
+        stretch = duration / ramp_time(look.speed, duration)
+    return Timing(duration=round(duration, 4), consumed=duration, stretch=stretch, notes=tuple(notes))
+
+
+def plan_duration(look: Look, source_seconds: float, target: float | None = None) -> float:
+    """The rendered length in seconds for a source of `source_seconds` under `look` (see `plan_timing`)."""
+    return plan_timing(look, source_seconds, target).duration
 
 
 def check_source(info: VideoInfo) -> None:
@@ -257,6 +334,15 @@ def check_source(info: VideoInfo) -> None:
         )
     if info.duration < MIN_INPUT_SECONDS:
         raise VideoInvalid(f"the clip is {info.duration:.2f}s long; it needs at least {MIN_INPUT_SECONDS}s")
+
+
+def subject_focus(source: str | Path, focus: Focus | tuple[float, float] | None) -> Focus:
+    """The brief's focus point, else the subject found in the clip's first frame (the still it was made from)."""
+    if isinstance(focus, Focus):
+        return focus
+    if focus is not None:
+        return focus_from_point(*focus)
+    return find_focus(frame_at(source, 0.0))
 
 
 def plan_render(
@@ -270,11 +356,20 @@ def plan_render(
     overrides: dict[str, Any] | None = None,
     size_scale: float = 1.0,
     info: VideoInfo | None = None,
+    duration: float | None = None,
+    focus: Focus | tuple[float, float] | None = None,
+    placements: Sequence[str] | None = None,
+    soundtrack: Soundtrack | None = None,
+    cues: Sequence[tuple[float, float, str]] | None = None,
 ) -> RenderPlan:
     """Build the ONE ffmpeg invocation that renders `source` into one MP4 per aspect, a poster and a preview.
 
     `text` is the hook text (untrusted; drawn literally). `captions=True` burns it in as ASS captions instead
-    (default: when the look enables captions). `overrides` change the preset (see `resolve_look`).
+    (default: when the look enables captions), timed by `cues` (the voiceover's) when given. `overrides` change the
+    preset (see `resolve_look`). `duration` is the length asked for (the brief's video.duration; default: the
+    source's). `focus` is the brief's focus point (fractions) or a found `Focus`; default: found in the first frame.
+    `placements` narrows the platforms whose safe zones the text must respect (default: every placement of each
+    aspect). `soundtrack` says what sound to mix (default: the clip's own sound or the preset's bed, plus effects).
     Writes the text/caption side files into `out_dir` (listed in `temp_files`). Raises VideoInvalid for
     unusable input and EffectsInvalid for a bad request.
     """
@@ -283,22 +378,29 @@ def plan_render(
     if not wanted:
         raise EffectsInvalid("ask for at least one aspect ratio")
     sizes = {aspect: output_size(aspect, size_scale) for aspect in wanted}
+    zones = {aspect: text_zone(aspect, placements) for aspect in wanted}
     hook_text = clean_text(text) if text else ""
     info = info or probe(source)
     check_source(info)
+    track = soundtrack or Soundtrack()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     fps = look.output.fps
-    source_seconds = min(info.duration, look.output.max_duration)
+    subject = subject_focus(source, focus)
+    # the clip's own sound keeps its natural speed: a speed ramp would pitch and smear it, so it is left out
+    source_sound = track.enabled and info.has_audio
+    timing = plan_timing(look, info.duration, duration, ramp=not source_sound)
+    notes = list(timing.notes)
+    if source_sound and look.speed is not None:
+        notes.append("the clip has its own sound: the speed ramp is left out so picture and sound stay in sync")
 
-    v = ffmpeg.input(str(source)).video
-    if info.duration > source_seconds:
-        v = v.filter("trim", end=source_seconds)
+    src = ffmpeg.input(str(source))
+    v = src.video
+    if info.duration > timing.consumed:
+        v = v.filter("trim", end=round(timing.consumed, 4))
     v = v.filter("setpts", "PTS-STARTPTS")
-    duration = source_seconds
-    if look.speed is not None:
-        v = v.filter("setpts", _ramp_pts(look.speed))
-        duration = ramp_time(look.speed, duration)
+    if look.speed is not None and not source_sound:
+        v = v.filter("setpts", f"{timing.stretch:.6f}*{_ramp_pts(look.speed)}")
     src_w, src_h = info.width, info.height
     if max(src_w, src_h) > WORK_MAX_SIDE:
         factor = WORK_MAX_SIDE / max(src_w, src_h)
@@ -306,10 +408,15 @@ def plan_render(
         v = v.filter("scale", src_w, src_h)
     # xfade needs matching size, frame rate and timebase on both inputs
     v = v.filter("fps", fps).filter("settb", "AVTB").filter("format", "yuv420p").filter("setsar", 1)
+    cut: float | None = None
     if look.transition is not None:
-        v, duration = _transition(v, look.transition, duration)
+        picture_seconds = timing.consumed if look.transition.kind == "boomerang" else timing.duration
+        v, _, cut = _transition(v, look.transition, picture_seconds)
+    d_total = timing.duration
+    # every placement lasts exactly the planned length: a last frame held if the picture ends a frame early
+    v = v.filter("tpad", stop_mode="clone", stop_duration=1).filter("trim", end=round(d_total, 4))
     # zoom and shake are applied per aspect, inside the scale every output needs anyway
-    move = motion(look.zoom, look.shake, duration)
+    move = motion(look.zoom, look.shake, d_total)
     if look.grade is not None:
         g = look.grade
         v = v.filter("eq", contrast=g.contrast, saturation=g.saturation, brightness=g.brightness, gamma=g.gamma)
@@ -330,34 +437,66 @@ def plan_render(
     if look.grain is not None:
         v = v.filter("noise", alls=look.grain.strength, allf="t+u")
     if look.fade is not None:
-        fd = look.fade
-        if fd.fade_in > 0:
-            v = v.filter("fade", type="in", start_time=0, duration=min(fd.fade_in, duration / 3), color=fd.color)
-        if fd.fade_out > 0:
-            d_out = min(fd.fade_out, duration / 3)
-            v = v.filter("fade", type="out", start_time=duration - d_out, duration=d_out, color=fd.color)
+        # an end fade only: frame 0 is the thumbnail, at full brightness
+        d_out = min(look.fade.fade_out, d_total / 3)
+        v = v.filter("fade", type="out", start_time=round(d_total - d_out, 4), duration=d_out, color=look.fade.color)
+
+    # ---- sound: one mixed track, split to every placement
+    temp_files: list[Path] = []
+    mix_plan = MixPlan(stems=[])
+    audio_branches: list[Any] = []
+    if track.enabled:
+        mixer = Mixer(
+            look=look,
+            duration=d_total,
+            source_has_sound=source_sound,
+            soundtrack=track,
+            events=sfx_events(look, d_total, cut),
+            seamless=look.transition is not None and look.transition.kind == "boomerang",
+            work_dir=out,
+        )
+        temp_files += mixer.synthesize()
+        mix_plan = mixer.normalize(Path(source))
+        mixed = mixer.mix(src, gain_db=mix_plan.gain_db, ceiling_db=mixer.ceiling_db) if mix_plan.stems else None
+        if mixed is not None and len(wanted) > 1:
+            split_sound = mixed.filter_multi_output("asplit", len(wanted))
+            audio_branches = [split_sound[i] for i in range(len(wanted))]
+        elif mixed is not None:
+            audio_branches = [mixed]
+    notes += mix_plan.notes
 
     branches = v.filter_multi_output("split", len(wanted)) if len(wanted) > 1 else None
     use_captions = bool(hook_text) and (captions if captions is not None else look.captions is not None)
     caption_spec = look.captions or CaptionsSpec()
-    text_end = max(0.0, duration - look.text.end_before)
-    temp_files: list[Path] = []
+    text_end = max(0.0, d_total - look.text.end_before)
+    # the text leaves with a fade of its own, or with the picture's end fade when it stays to the end
+    text_fade = look.text.fade if look.text.end_before > 0 else 0.0
+    if look.fade is not None and look.text.end_before == 0:
+        text_fade = min(look.fade.fade_out, d_total / 3)
+    # one font size for every output, sized from the shorter side and fitted to the strictest zone
+    fontsize = (
+        min(fit_fontsize(hook_text, look.text, *sizes[a], zones[a]) for a in wanted)
+        if hook_text and not use_captions
+        else 0
+    )
     outputs: dict[str, Path] = {}
     nodes = []
     poster = out / "poster.jpg"
     preview = out / f"preview.{look.output.preview}"
+    poster_at = min(look.output.poster_at, max(0.0, d_total - 1 / fps))
     for i, aspect in enumerate(wanted):
         width, height = sizes[aspect]
         tag = aspect.replace(":", "x")
         a = branches[i] if branches is not None else v
-        a = _reframe(a, look.reframe, (src_w, src_h), (width, height), move)
+        a = _reframe(a, look.reframe, (src_w, src_h), (width, height), move, subject)
         if use_captions:
             ass = out / f".captions-{tag}.ass"
-            ass.write_text(captions_ass(hook_text, caption_spec, aspect, width, height, duration), encoding="utf-8")
+            script = captions_ass(hook_text, caption_spec, width, height, d_total, zones[aspect], cues=cues)
+            ass.write_text(script, encoding="utf-8")
             temp_files.append(ass)
             a = a.filter("ass", filename=str(ass), fontsdir=str(FONT_PATH.parent))
         if hook_text and not use_captions:
-            layout = layout_text(hook_text, look.text, aspect, width, height)
+            layout = layout_text(hook_text, look.text, width, height, zones[aspect], fontsize=fontsize)
             text_file = write_text_file(out / f".hook-text-{tag}.txt", layout.lines)
             temp_files.append(text_file)
             ts = look.text
@@ -372,7 +511,7 @@ def plan_render(
                 "x": layout.x,
                 "y": layout.y,
                 "enable": f"between(t,{ts.start:.3f},{text_end:.3f})",
-                "alpha": alpha_expr(ts.start, text_end, ts.fade),
+                "alpha": alpha_expr(ts.start, text_end, text_fade),
             }
             if ts.border > 0:
                 options.update(borderw=max(1, round(layout.fontsize * ts.border)), bordercolor=ts.border_color)
@@ -383,21 +522,22 @@ def plan_render(
         if i == 0:
             tee = a.filter_multi_output("split", 3)
             a, to_poster, to_preview = tee[0], tee[1], tee[2]
-            poster_at = min(duration / 2, max(1.0, look.text.start + look.text.fade + 0.2))
             nodes.append(
                 ffmpeg.output(
-                    to_poster.filter("trim", start=poster_at, end=poster_at + 0.1).filter("scale", POSTER_WIDTH, -2),
+                    to_poster.filter("trim", start=round(poster_at, 4)).filter("scale", POSTER_WIDTH, -2),
                     str(poster),
                     vframes=1,
                     **{"q:v": 3},
                 )
             )
-            nodes.append(_preview_output(to_preview, preview, look.output.preview, min(PREVIEW_SECONDS, duration)))
+            nodes.append(_preview_output(to_preview, preview, look.output.preview, min(PREVIEW_SECONDS, d_total)))
         path = out / f"{tag}.mp4"
         outputs[aspect] = path
+        streams = [a] if not audio_branches else [a, audio_branches[i]]
+        sound = AUDIO_OUTPUT if audio_branches else {"an": None}
         nodes.append(
             ffmpeg.output(
-                a,
+                *streams,
                 str(path),
                 vcodec="libx264",
                 preset=look.output.x264_preset,
@@ -405,7 +545,7 @@ def plan_render(
                 r=fps,
                 pix_fmt="yuv420p",
                 movflags="+faststart",
-                an=None,
+                **sound,
             )
         )
     args = ffmpeg.merge_outputs(*nodes).global_args("-loglevel", "error").overwrite_output().get_args()
@@ -414,10 +554,13 @@ def plan_render(
         outputs=outputs,
         poster=poster,
         preview=preview,
-        duration=round(duration, 3),
+        duration=round(d_total, 3),
         preset=preset,
         sizes=sizes,
         temp_files=temp_files,
+        focus=subject,
+        sound=mix_plan,
+        notes=notes,
     )
 
 
@@ -425,57 +568,49 @@ def render(
     source: str | Path,
     out_dir: str | Path,
     *,
-    preset: str = "punchy",
-    aspects: Sequence[str] = ("9:16",),
-    text: str | None = None,
-    captions: bool | None = None,
-    overrides: dict[str, Any] | None = None,
-    size_scale: float = 1.0,
-    info: VideoInfo | None = None,
     progress: Callable[[float], None] | None = None,
+    **options: Any,
 ) -> RenderResult:
-    """Render `source` with a preset into one MP4 per aspect, a poster JPEG and a preview, in ONE ffmpeg run.
-
-    `text` is the hook text (untrusted; drawn literally). `captions=True` burns it in as ASS captions instead
-    (default: when the look enables captions). `overrides` change the preset (see `resolve_look`).
-    `progress` is called with the rendered fraction (0-1) while ffmpeg works.
+    """Render `source` with a preset into one MP4 per aspect (with sound), a poster JPEG and a preview, in ONE
+    ffmpeg run. `options` are `plan_render`'s (preset, aspects, text, captions, overrides, duration, focus,
+    placements, soundtrack, cues, ...). `progress` is called with the rendered fraction (0-1) while ffmpeg works.
     Raises VideoInvalid for unusable input, EffectsInvalid for a bad request, EffectsFailed if ffmpeg fails.
     """
     started = time.perf_counter()
-    plan = plan_render(
-        source,
-        out_dir,
-        preset=preset,
-        aspects=aspects,
-        text=text,
-        captions=captions,
-        overrides=overrides,
-        size_scale=size_scale,
-        info=info,
-    )
+    plan = plan_render(source, out_dir, **options)
     try:
         if progress is None:
             run_ffmpeg(plan.args)
         else:
             _run_with_progress(plan.args, plan.duration, progress)
     except MediaError as e:
-        raise EffectsFailed(f"rendering preset {preset!r} failed: {e}") from e
+        raise EffectsFailed(f"rendering preset {plan.preset!r} failed: {e}") from e
     finally:
         for temp in plan.temp_files:
             temp.unlink(missing_ok=True)
     seconds = time.perf_counter() - started
     logger.info(
         "effects rendered",
-        extra={"preset": preset, "aspects": list(plan.outputs), "seconds": round(seconds, 1)},
+        extra={
+            "preset": plan.preset,
+            "aspects": list(plan.outputs),
+            "seconds": round(seconds, 1),
+            "sound": plan.sound.describe(),
+            "focus": [round(plan.focus.x, 3), round(plan.focus.y, 3)],
+            "notes": plan.notes,
+        },
     )
     return RenderResult(
         outputs=plan.outputs,
         poster=plan.poster,
         preview=plan.preview,
         duration=plan.duration,
-        preset=preset,
+        preset=plan.preset,
         sizes=plan.sizes,
         seconds=seconds,
+        focus=plan.focus,
+        sound=plan.sound,
+        notes=plan.notes,
     )
 
 

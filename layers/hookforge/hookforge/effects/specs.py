@@ -90,13 +90,23 @@ class GrainSpec(_Spec):
 
 
 class FadeSpec(_Spec):
-    fade_in: float = Field(default=0.3, ge=0.0, le=3.0)
-    fade_out: float = Field(default=0.3, ge=0.0, le=3.0)
+    """An end fade (to black or white) over the last `fade_out` seconds.
+
+    There is no fade-in: frame 0 is the feed thumbnail and the first impression, so every hook opens at full
+    brightness with its text on it.
+    """
+
+    fade_out: float = Field(default=0.3, gt=0.0, le=3.0)
     color: Literal["black", "white"] = "black"
 
 
 class TextSpec(_Spec):
-    """Hook text style. Size is a fraction of the output width; position respects each aspect's safe area."""
+    """Hook text style. `size` is a fraction of the frame's shorter side (so a line reads the same in every
+    placement); the text is placed, sized and wrapped inside the strictest safe zone of the targeted placements.
+
+    The text is on screen from `start` (0: on frame 0, at full opacity) and leaves `end_before` seconds before the
+    end, fading out over `fade`.
+    """
 
     position: Literal["top", "center", "bottom"] = "top"
     size: float = Field(default=0.075, ge=0.02, le=0.2)
@@ -105,9 +115,10 @@ class TextSpec(_Spec):
     #: outline thickness as a fraction of the font size (0 = none)
     border: float = Field(default=0.08, ge=0.0, le=0.3)
     box: bool = False
-    start: float = Field(default=0.2, ge=0.0, le=60.0)
+    start: float = Field(default=0.0, ge=0.0, le=60.0)
     #: seconds before the end when the text leaves (0 = stays to the end)
     end_before: float = Field(default=0.0, ge=0.0, le=60.0)
+    #: fade-out length when the text leaves before the end (it never fades in: it is there from `start`)
     fade: float = Field(default=0.2, ge=0.0, le=2.0)
     max_lines: int = Field(default=3, ge=1, le=6)
 
@@ -136,14 +147,32 @@ class CaptionsSpec(_Spec):
 
 
 class ReframeSpec(_Spec):
-    """How the source fills each aspect: `crop` (centre crop), `blur` (fit over a blurred fill) or `auto`.
-
-    `auto` crops when the crop keeps at least `min_kept` of the source picture, else uses the blurred fill.
-    """
+    """How the source fills each aspect: `crop` (a window centred on the subject), `blur` (the whole picture over a
+    blurred fill of itself) or `auto`: crop unless the crop would cut the subject, then the blurred fill."""
 
     mode: Literal["crop", "blur", "auto"] = "auto"
-    min_kept: float = Field(default=0.55, gt=0.0, le=1.0)
     blur: int = Field(default=30, ge=2, le=80)
+
+
+class AudioSpec(_Spec):
+    """The hook's sound: a music bed (the brief's `effects.music`, else the preset's synthesized `bed`; never when the
+    clip brings its own sound), sound effects on the effects' own events, ducked under speech and normalized.
+
+    `bed=None` and `sfx=False` leave only the clip's own sound and the voiceover (silence if there is none).
+    """
+
+    bed: Literal["drive", "swell", "groove", "soft"] | None = "soft"
+    #: an impact on the punch-in, a whoosh on a whip, a riser into a flash
+    sfx: bool = True
+    bed_gain: float = Field(default=0.0, ge=-30.0, le=6.0, description="dB on the music bed before the mix")
+    sfx_gain: float = Field(default=0.0, ge=-30.0, le=6.0, description="dB on the sound effects before the mix")
+    #: how far the music drops under speech (sidechain compression ratio)
+    duck_ratio: float = Field(default=6.0, ge=1.0, le=20.0)
+    #: integrated loudness of the delivered mix (LUFS) and its true-peak ceiling (dBTP)
+    loudness: float = Field(default=-14.0, ge=-24.0, le=-9.0)
+    true_peak: float = Field(default=-1.0, ge=-6.0, le=-0.5)
+    #: seconds of fade at the end of the music bed (0 = the loop preset's seamless end)
+    music_fade_out: float = Field(default=0.4, ge=0.0, le=3.0)
 
 
 class OutputSpec(_Spec):
@@ -153,12 +182,15 @@ class OutputSpec(_Spec):
     crf: int = Field(default=20, ge=12, le=35)
     x264_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = "veryfast"
     max_duration: float = Field(default=15.0, ge=1.0, le=60.0)
+    #: the frame the poster shows (0 = the first frame: the feed thumbnail)
+    poster_at: float = Field(default=0.0, ge=0.0, le=60.0)
     preview: Literal["gif", "webp"] = "gif"
 
 
 class Look(_Spec):
-    """Everything one render applies, in this order: speed, transition, grade, vignette, grain, fade (on the
-    shared picture, before the split), then per aspect reframe with zoom and shake, captions and hook text."""
+    """Everything one render applies, in this order: speed, transition, grade, vignette, grain, end fade (on the
+    shared picture, before the split), then per aspect reframe with zoom and shake (aimed at the subject), captions
+    and hook text; and the sound, mixed in the same ffmpeg invocation."""
 
     speed: SpeedRampSpec | None = None
     transition: TransitionSpec | None = None
@@ -167,8 +199,9 @@ class Look(_Spec):
     grade: GradeSpec | None = None
     vignette: VignetteSpec | None = None
     grain: GrainSpec | None = None
-    fade: FadeSpec | None = Field(default_factory=FadeSpec)
+    fade: FadeSpec | None = None
     text: TextSpec = Field(default_factory=TextSpec)
     captions: CaptionsSpec | None = None
     reframe: ReframeSpec = Field(default_factory=ReframeSpec)
+    audio: AudioSpec = Field(default_factory=AudioSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)

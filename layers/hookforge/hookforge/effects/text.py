@@ -1,4 +1,4 @@
-"""Hook text and captions: safe areas per placement, line wrapping with real font metrics, ASS captions.
+"""Hook text and captions: placement inside the safe zones, line wrapping with real font metrics, ASS captions.
 
 Overlay text is untrusted. `drawtext` never sees it in the filter graph: it travels in a `textfile`
 with `expansion=none`, so quotes, colons, backslashes and `%{...}` stay literal. Captions go through
@@ -8,35 +8,19 @@ libass, whose override syntax (`{...}`, `\\N`) is neutralised by `ass_escape`.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from PIL import ImageFont
 
+from hookforge.effects.safezones import Rect
 from hookforge.effects.specs import CaptionsSpec, TextSpec
 from hookforge.errors import EffectsInvalid
 from hookforge.media import FONT_PATH
 
 MAX_TEXT_CHARS = 200
-
-
-@dataclass(frozen=True)
-class SafeArea:
-    """Fractions of the frame that platform UI covers (captions, buttons, profile row)."""
-
-    top: float
-    bottom: float
-    sides: float
-
-
-#: 9:16 placements (Reels, TikTok, Shorts) hide the most: the bottom quarter holds captions and buttons
-SAFE_AREAS: dict[str, SafeArea] = {
-    "9:16": SafeArea(top=0.14, bottom=0.25, sides=0.06),
-    "4:5": SafeArea(top=0.08, bottom=0.14, sides=0.06),
-    "1:1": SafeArea(top=0.08, bottom=0.12, sides=0.06),
-    "16:9": SafeArea(top=0.08, bottom=0.12, sides=0.05),
-}
 
 
 def clean_text(text: str) -> str:
@@ -90,33 +74,53 @@ class TextLayout:
     y: str
 
 
-def layout_text(text: str, spec: TextSpec, aspect: str, width: int, height: int) -> TextLayout:
-    """Font size and position for the hook text in one output: as big as `spec.size` asks, shrunk until it
-    fits `spec.max_lines` lines inside the placement's safe area."""
-    safe = SAFE_AREAS[aspect]
-    max_width = width * (1 - 2 * safe.sides)
-    size = max(12, round(spec.size * width))
-    while True:
-        lines = wrap(text, size, max_width)
-        if len(lines) <= spec.max_lines or size <= 12:
+def _zone_pixels(zone: Rect, width: int, height: int, inset: int) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = zone.to_pixels(width, height)
+    return x0 + inset, y0 + inset, x1 - inset, y1 - inset
+
+
+def fit_fontsize(text: str, spec: TextSpec, width: int, height: int, zone: Rect) -> int:
+    """The font size `spec.size` asks for (a fraction of the shorter side), shrunk until the text fits
+    `spec.max_lines` lines across the zone and its lines fit the zone's height."""
+    size = max(12, round(spec.size * min(width, height)))
+    while size > 12:
+        inset = _outline(size, spec)
+        x0, y0, x1, y1 = _zone_pixels(zone, width, height, inset)
+        lines = wrap(text, size, x1 - x0)
+        tall = len(lines) * size * 1.2
+        if len(lines) <= spec.max_lines and tall <= y1 - y0:
             break
-        size = max(12, int(size * 0.9))
+        size = max(12, int(size * 0.92))
+    return size
+
+
+def _outline(size: int, spec: TextSpec) -> int:
+    return max(1, round(size * spec.border)) if spec.border > 0 else 0
+
+
+def layout_text(
+    text: str, spec: TextSpec, width: int, height: int, zone: Rect, *, fontsize: int | None = None
+) -> TextLayout:
+    """Lines, font size and drawtext position of the hook text inside `zone` (the strictest safe zone of the
+    placements this output serves): centred across the zone, at its top, middle or bottom. `fontsize` (else
+    `fit_fontsize`) lets every output of one render share one size, so the line reads the same everywhere."""
+    size = fontsize or fit_fontsize(text, spec, width, height, zone)
+    x0, y0, x1, y1 = _zone_pixels(zone, width, height, _outline(size, spec))
+    lines = wrap(text, size, x1 - x0)
     y = {
-        "top": f"{round(height * safe.top)}",
-        "center": "(h-text_h)/2",
-        "bottom": f"h-text_h-{round(height * safe.bottom)}",
+        "top": f"{y0}",
+        "center": f"{y0}+({y1 - y0}-text_h)/2",
+        "bottom": f"{y1}-text_h",
     }[spec.position]
-    return TextLayout(lines=lines, fontsize=size, x="(w-text_w)/2", y=y)
+    return TextLayout(lines=lines, fontsize=size, x=f"{x0}+({x1 - x0}-text_w)/2", y=y)
 
 
 def alpha_expr(start: float, end: float, fade: float) -> str:
-    """drawtext `alpha`: fades in at `start` and out at `end` over `fade` seconds (no quotes needed)."""
+    """drawtext `alpha`: fully opaque from `start` (no fade-in: the hook text is there on its first frame), fading
+    out over `fade` seconds before `end` (no quotes needed)."""
     if fade <= 0:
         return "1"
-    return (
-        f"if(lt(t,{start:.3f}),0,if(lt(t,{start + fade:.3f}),(t-{start:.3f})/{fade:.3f},"
-        f"if(lt(t,{end - fade:.3f}),1,if(lt(t,{end:.3f}),({end:.3f}-t)/{fade:.3f},0))))"
-    )
+    return f"if(lt(t,{end - fade:.3f}),1,if(lt(t,{end:.3f}),({end:.3f}-t)/{fade:.3f},0))"
 
 
 # ------------------------------------------------------------------------------------------ captions
@@ -140,14 +144,24 @@ def _ass_time(seconds: float) -> str:
     return f"{cs // 360000}:{cs // 6000 % 60:02d}:{cs // 100 % 60:02d}.{cs % 100:02d}"
 
 
-def captions_ass(text: str, spec: CaptionsSpec, aspect: str, width: int, height: int, duration: float) -> str:
-    """An ASS script showing `text` a few words at a time, evenly over the clip, inside the safe area."""
-    safe = SAFE_AREAS[aspect]
-    words = text.split()
-    chunks = [" ".join(words[i : i + spec.words_per_caption]) for i in range(0, len(words), spec.words_per_caption)]
-    fontsize = max(12, round(spec.size * width))
-    margin_v = round(height * safe.bottom) + fontsize // 2
-    margin_h = round(width * safe.sides)
+def captions_ass(
+    text: str,
+    spec: CaptionsSpec,
+    width: int,
+    height: int,
+    duration: float,
+    zone: Rect,
+    *,
+    cues: Sequence[tuple[float, float, str]] | None = None,
+) -> str:
+    """An ASS script showing `text` a few words at a time inside `zone` (bottom-centred in it).
+
+    `cues` (start, end, words) time the captions from the voiceover's own speech; without them the chunks
+    share the clip evenly, the first on frame 0.
+    """
+    x0, y0, x1, y1 = zone.to_pixels(width, height)
+    fontsize = max(12, round(spec.size * min(width, height)))
+    margin_v = height - y1
     header = "\n".join(
         [
             "[Script Info]",
@@ -163,18 +177,22 @@ def captions_ass(text: str, spec: CaptionsSpec, aspect: str, width: int, height:
             "MarginL, MarginR, MarginV, Encoding",
             f"Style: Caption,DejaVu Sans,{fontsize},{_ass_color(spec.color)},{_ass_color(spec.highlight)},"
             f"&H00000000,&H80000000,-1,0,0,0,100,100,0,0,1,{max(1, fontsize // 12)},0,2,"
-            f"{margin_h},{margin_h},{margin_v},1",
+            f"{x0},{width - x1},{margin_v},1",
             "",
             "[Events]",
             "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
         ]
     )
-    events = []
-    if chunks:
-        step = duration / len(chunks)
-        for i, chunk in enumerate(chunks):
-            start, end = i * step, min(duration, (i + 1) * step)
-            events.append(f"Dialogue: 0,{_ass_time(start)},{_ass_time(end)},Caption,,0,0,0,,{ass_escape(chunk)}")
+    if cues is None:
+        words = text.split()
+        chunks = [" ".join(words[i : i + spec.words_per_caption]) for i in range(0, len(words), spec.words_per_caption)]
+        step = duration / len(chunks) if chunks else duration
+        cues = [(i * step, min(duration, (i + 1) * step), chunk) for i, chunk in enumerate(chunks)]
+    events = [
+        f"Dialogue: 0,{_ass_time(start)},{_ass_time(min(end, duration))},Caption,,0,0,0,,{ass_escape(words)}"
+        for start, end, words in cues
+        if start < duration
+    ]
     return header + "\n" + "\n".join(events) + "\n"
 
 

@@ -23,6 +23,8 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any, Protocol
 
+import yaml
+
 from hookforge.approval.records import ApprovalRecord, Decision, decide
 from hookforge.errors import HookforgeError
 from hookforge.local import template as tpl
@@ -452,11 +454,33 @@ class LocalEngine:
     # ------------------------------------------------------------------ running
     def submit_brief(self, brief: Path | bytes, *, name: str | None = None) -> str:
         """Put a brief file into briefs/ (as an S3 upload would) and return its key."""
-        data = brief if isinstance(brief, bytes) else Path(brief).read_bytes()
+        data = brief if isinstance(brief, bytes) else self._stage_music(Path(brief).read_bytes(), Path(brief).parent)
         filename = name or (Path(brief).name if not isinstance(brief, bytes) else "brief.json")
         key = f"briefs/{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}-{_safe_name(filename)}"
         self.deps.store.put_bytes(key, data)
         return key
+
+    def _stage_music(self, data: bytes, brief_dir: Path) -> bytes:
+        """A local brief may name its music by path (relative to the brief or the working directory): the file is
+        copied to the bucket's audio/ (as a user would upload it) and the brief points at that key. A name already
+        in the state dir's bucket (`<home>/bucket/audio/`) needs no copy."""
+        try:
+            parsed = yaml.safe_load(data.decode("utf-8"))
+        except (UnicodeDecodeError, yaml.YAMLError):
+            return data  # ValidateBrief names the problem
+        effects = parsed.get("effects") if isinstance(parsed, dict) else None
+        if not isinstance(effects, dict):
+            return data
+        music = effects.get("music")
+        if not isinstance(music, str) or music.startswith("audio/"):
+            return data
+        for candidate in (brief_dir / music, Path(music)):
+            if candidate.is_file():
+                key = f"audio/{_safe_name(candidate.name)}"
+                self.deps.store.upload_file(candidate, key)
+                effects["music"] = key
+                return json.dumps(parsed).encode("utf-8")
+        return data
 
     def start(self, brief_key: str, *, run_id: str | None = None) -> tuple[str, str]:
         run_id = run_id or f"run-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(5)}"

@@ -19,6 +19,7 @@ from hookforge.storage import ArtifactStore
 
 if TYPE_CHECKING:
     from hookforge.metrics.store import MetricsStore
+    from hookforge.voice import Speaker
 
 
 @dataclass
@@ -63,6 +64,13 @@ class Deps:
     def signer(self) -> Signer:
         """Signs approval links and form tokens (key from env, the local home, or Secrets Manager)."""
         return Signer(signing_key(self.settings))
+
+    @cached_property
+    def speaker(self) -> Speaker:
+        """Who speaks a voiceover: Amazon Polly in AWS; espeak-ng under the local engine (moto has no Polly)."""
+        from hookforge.voice import EspeakSpeaker, PollySpeaker
+
+        return EspeakSpeaker() if self.settings.is_local else PollySpeaker(self.client("polly"))
 
     @cached_property
     def provider_ctx(self) -> ProviderContext:

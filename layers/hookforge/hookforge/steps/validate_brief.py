@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from hookforge.errors import BriefInvalid
+from hookforge.errors import AudioInvalid, BriefInvalid
 from hookforge.models import Brief, ImageJob, RunState, ValidateBriefInput
 from hookforge.observability import logger
 from hookforge.steps.deps import Deps
@@ -68,6 +68,21 @@ def upload_key(brief: Brief, entry: str) -> str:
     return entry if entry.startswith("uploads/") else f"uploads/{brief.name}/{entry}"
 
 
+def check_music_object(deps: Deps, key: str) -> int:
+    """The brief's music is in the bucket and not too large (from its metadata: nothing is downloaded)."""
+    from hookforge.effects.sound import MAX_MUSIC_BYTES
+
+    head = deps.store.head(key)
+    if head is None:
+        raise AudioInvalid(f"effects.music: {key} is not in the bucket; upload the music file there first")
+    size = int(head.get("ContentLength", 0))
+    if size > MAX_MUSIC_BYTES:
+        raise AudioInvalid(
+            f"effects.music: {key} is {size / 2**20:.1f} MB; music files may be at most {MAX_MUSIC_BYTES // 2**20} MB"
+        )
+    return size
+
+
 def run(event: ValidateBriefInput, deps: Deps) -> RunState:
     deps.runs.start(event.run_id, brief_key=event.brief_key)
     head = deps.store.head(event.brief_key)
@@ -90,6 +105,9 @@ def run(event: ValidateBriefInput, deps: Deps) -> RunState:
             jobs.append(ImageJob(index=i, provider="upload", upload_key=key))
     else:
         jobs = [ImageJob(index=i, provider=brief.images.provider) for i in range(brief.images.count)]
+    if brief.effects.music and brief.effects.audio != "none":
+        # before any paid call: a missing or oversized music file would only fail after the video was paid for
+        check_music_object(deps, brief.effects.music)
     deps.store.put_json(run_key(event.run_id, "brief.json"), brief.model_dump(mode="json"))
     deps.runs.update(event.run_id, brief_name=brief.name, step="ValidateBrief")
     logger.info("brief valid", extra={"run_id": event.run_id, "brief": brief.name, "jobs": len(jobs)})
