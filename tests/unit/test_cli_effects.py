@@ -61,3 +61,46 @@ def test_effects_with_a_zero_byte_clip_is_video_invalid(tmp_path: Path) -> None:
 def test_effects_with_bad_overrides_json_is_effects_invalid(clip: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["effects", str(clip), "--overrides", '{"zoom":', "--out", str(tmp_path)])
     assert isinstance(result.exception, EffectsInvalid) and "JSON" in str(result.exception)
+
+
+@pytest.mark.slow
+def test_effects_guides_write_one_png_per_placement_with_the_ui_drawn(clip: Path, tmp_path: Path) -> None:
+    # Given two aspects and --guides, restricted to two 9:16 placements
+    args = ["effects", str(clip), "--preset", "clean", "--aspect", "9:16", "--aspect", "4:5", "--text", "Hi there"]
+    args += ["--placement", "tiktok", "--placement", "reels", "--guides", "--overrides", FAST, "--out", str(tmp_path)]
+    # When the command runs
+    result = CliRunner().invoke(app, args)
+    # Then after the hooks it prints one guide per targeted placement (4:5 keeps its own: the feed)
+    assert result.exit_code == 0, result.output
+    paths = [Path(line) for line in result.stdout.strip().splitlines()]
+    guides = [p for p in paths if p.parent.name == "guides"]
+    assert sorted(p.name for p in guides) == ["guide-feed-4x5.png", "guide-reels.png", "guide-tiktok.png"]
+    # and each is frame 0 of its placement with the interface shaded: its bottom band differs from the hook's frame
+    from PIL import Image, ImageChops, ImageStat
+
+    from hookforge.media import frame_at
+
+    frame = frame_at(tmp_path / "9x16.mp4", 0.0)
+    with Image.open(tmp_path / "guides" / "guide-tiktok.png") as guide:
+        assert guide.size == frame.size
+        band = (0, int(frame.height * 0.8), frame.width, frame.height)
+        shaded = ImageChops.difference(guide.convert("RGB").crop(band), frame.crop(band))
+        assert ImageStat.Stat(shaded.convert("L")).mean[0] > 10
+
+
+def test_effects_with_an_unknown_placement_or_a_bad_focus_fails_before_rendering(clip: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["effects", str(clip), "--placement", "myspace", "--out", str(out)])
+    assert isinstance(result.exception, EffectsInvalid) and "tiktok" in str(result.exception)
+    result = CliRunner().invoke(app, ["effects", str(clip), "--focus", "left", "--out", str(out)])
+    assert isinstance(result.exception, EffectsInvalid) and "--focus" in str(result.exception)
+    result = CliRunner().invoke(app, ["effects", str(clip), "--focus", "1.5,0.2", "--out", str(out)])
+    assert isinstance(result.exception, EffectsInvalid) and "effects.focus" in str(result.exception)
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_effects_no_audio_renders_a_silent_file(clip: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["effects", str(clip), "--no-audio", "--overrides", FAST, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert not probe(tmp_path / "9x16.mp4").has_audio

@@ -85,6 +85,10 @@ def _run(
     console.print(f"[bold green]Hook ready[/bold green] — run {result.run_id}, files in {target}")
     for aspect, path in result.outputs.items():
         console.print(f"  {aspect}: {target / 'hooks' / path.name}")
+    rendered = result.output.get("render") or {}
+    console.print(f"  sound: {rendered.get('sound', 'none')}; poster: {target / 'poster.jpg'}")
+    for note in rendered.get("notes", []):
+        console.print(f"  [yellow]note:[/yellow] {note}")
     first = next(iter(result.outputs.values()))
     # the last line is the finished hook's path, for scripts
     typer.echo(str((target / "hooks" / first.name).resolve()))
