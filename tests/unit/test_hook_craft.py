@@ -212,6 +212,18 @@ def test_the_clips_own_sound_survives_and_keeps_sync(tmp_path: Path) -> None:
     assert measure_loudness(result.outputs["9:16"]).integrated == pytest.approx(-14.0, abs=1.0)
 
 
+def test_a_clip_with_an_empty_sound_track_gets_the_presets_bed(tmp_path: Path) -> None:
+    # Given a clip whose audio track is silence (image-to-video models often add one)
+    clip = write_source(tmp_path / "hushed.mp4", audio="anullsrc=r=48000:cl=stereo")
+    # When punchy renders it
+    result = render(clip, tmp_path / "o", preset="punchy", aspects=["9:16"], size_scale=SMALL, duration=SECONDS,
+                    overrides={"output": {"x264_preset": "ultrafast"}})  # fmt: skip
+    # Then the silence is not kept as "the clip's sound": the bed plays, the ramp stays, at delivery loudness
+    assert result.sound is not None and result.sound.stems[0] == "drive bed"
+    assert not any("speed ramp" in note for note in result.notes)
+    assert measure_loudness(result.outputs["9:16"]).integrated == pytest.approx(-14.0, abs=1.0)
+
+
 def test_no_audio_when_the_brief_opts_out(source: Path, tmp_path: Path) -> None:
     result = render(source, tmp_path / "o", preset="clean", aspects=["1:1"], size_scale=SMALL,
                     soundtrack=Soundtrack(enabled=False))  # fmt: skip

@@ -23,10 +23,20 @@ from typing import Any
 import ffmpeg
 
 from hookforge.effects.focus import Focus, crop_window, find_focus, focus_from_point, keeps_subject, zoom_anchor
-from hookforge.effects.mix import AUDIO_OUTPUT, Mixer, MixPlan, Soundtrack, sfx_events
+from hookforge.effects.mix import AUDIO_OUTPUT, SILENT_LUFS, Mixer, MixPlan, Soundtrack, sfx_events
 from hookforge.effects.presets import resolve_look
-from hookforge.effects.safezones import text_zone
-from hookforge.effects.specs import CaptionsSpec, Look, ReframeSpec, ShakeSpec, SpeedRampSpec, TransitionSpec, ZoomSpec
+from hookforge.effects.safezones import Rect, text_zone
+from hookforge.effects.sound import measure_loudness
+from hookforge.effects.specs import (
+    CaptionsSpec,
+    Look,
+    ReframeSpec,
+    ShakeSpec,
+    SpeedRampSpec,
+    TextSpec,
+    TransitionSpec,
+    ZoomSpec,
+)
 from hookforge.effects.text import (
     alpha_expr,
     captions_ass,
@@ -345,6 +355,136 @@ def subject_focus(source: str | Path, focus: Focus | tuple[float, float] | None)
     return find_focus(frame_at(source, 0.0))
 
 
+def has_sound(source: str | Path, info: VideoInfo) -> bool:
+    """Whether the clip carries audible sound (generators often add an empty track)."""
+    if not info.has_audio:
+        return False
+    try:
+        return measure_loudness(Path(source)).integrated > SILENT_LUFS
+    except (MediaError, ValueError):
+        return False  # an unreadable track is no sound to keep; the bed takes its place
+
+
+def _shared_picture(
+    v: Any, look: Look, info: VideoInfo, timing: Timing, *, ramp: bool
+) -> tuple[Any, tuple[int, int], float | None]:
+    """The work every placement shares, once: trim, speed ramp, working size, frame rate, transition, exact length,
+    grade, vignette, grain and end fade. Returns the stream, its size and the time of the transition's cut."""
+    if info.duration > timing.consumed:
+        v = v.filter("trim", end=round(timing.consumed, 4))
+    v = v.filter("setpts", "PTS-STARTPTS")
+    if look.speed is not None and ramp:
+        v = v.filter("setpts", f"{timing.stretch:.6f}*{_ramp_pts(look.speed)}")
+    src_w, src_h = info.width, info.height
+    if max(src_w, src_h) > WORK_MAX_SIDE:
+        factor = WORK_MAX_SIDE / max(src_w, src_h)
+        src_w, src_h = round(src_w * factor / 2) * 2, round(src_h * factor / 2) * 2
+        v = v.filter("scale", src_w, src_h)
+    # xfade needs matching size, frame rate and timebase on both inputs
+    v = v.filter("fps", look.output.fps).filter("settb", "AVTB").filter("format", "yuv420p").filter("setsar", 1)
+    cut: float | None = None
+    if look.transition is not None:
+        picture_seconds = timing.consumed if look.transition.kind == "boomerang" else timing.duration
+        v, _, cut = _transition(v, look.transition, picture_seconds)
+    d_total = timing.duration
+    # every placement lasts exactly the planned length: a last frame held if the picture ends a frame early
+    v = v.filter("tpad", stop_mode="clone", stop_duration=1).filter("trim", end=round(d_total, 4))
+    if look.grade is not None:
+        g = look.grade
+        v = v.filter("eq", contrast=g.contrast, saturation=g.saturation, brightness=g.brightness, gamma=g.gamma)
+        if g.tint != "none" or g.lift:
+            u, w = _TINTS[g.tint]
+            lift = round(g.lift * 219)
+            v = v.filter(
+                "lutyuv",
+                y=f"clip(16+{lift}+(val-16)*{(219 - lift) / 219:.4f},16,235)",  # lifted blacks, same whites
+                u=f"clip(val+{u},16,240)",
+                v=f"clip(val+{w},16,240)",
+            )
+        if g.curves != "none":  # works in RGB: costs two colour conversions per frame
+            v = v.filter("curves", preset=g.curves)
+    if look.vignette is not None:
+        # no dither: its per-pixel noise costs x264 ~50 % more time for no visible gain after encoding
+        v = v.filter("vignette", angle=look.vignette.angle, dither=0)
+    if look.grain is not None:
+        v = v.filter("noise", alls=look.grain.strength, allf="t+u")
+    if look.fade is not None:
+        # an end fade only: frame 0 is the thumbnail, at full brightness
+        d_out = min(look.fade.fade_out, d_total / 3)
+        v = v.filter("fade", type="out", start_time=round(d_total - d_out, 4), duration=d_out, color=look.fade.color)
+    return v, (src_w, src_h), cut
+
+
+def _sound(
+    src: Any,
+    source: Path,
+    look: Look,
+    track: Soundtrack,
+    *,
+    source_sound: bool,
+    duration: float,
+    cut: float | None,
+    work_dir: Path,
+    outputs: int,
+) -> tuple[MixPlan, list[Any], list[Path]]:
+    """One mixed, normalized track split to every placement: (how it was made, one stream per output, the
+    synthesized files to remove after the render)."""
+    mixer = Mixer(
+        look=look,
+        duration=duration,
+        source_has_sound=source_sound,
+        soundtrack=track,
+        events=sfx_events(look, duration, cut),
+        seamless=look.transition is not None and look.transition.kind == "boomerang",
+        work_dir=work_dir,
+    )
+    synthesized = mixer.synthesize()
+    mix_plan = mixer.normalize(source)
+    mixed = mixer.mix(src, gain_db=mix_plan.gain_db, ceiling_db=mixer.ceiling_db) if mix_plan.stems else None
+    if mixed is None:
+        return mix_plan, [], synthesized
+    if outputs == 1:
+        return mix_plan, [mixed], synthesized
+    split = mixed.filter_multi_output("asplit", outputs)
+    return mix_plan, [split[i] for i in range(outputs)], synthesized
+
+
+def _draw_text(
+    stream: Any,
+    text: str,
+    spec: TextSpec,
+    size: tuple[int, int],
+    zone: Rect,
+    *,
+    fontsize: int,
+    shown: tuple[float, float, float],
+    path: Path,
+) -> tuple[Any, Path]:
+    """The hook text drawn inside `zone`: read from a file (never the filter graph: it is untrusted), on screen from
+    `shown[0]` to `shown[1]`, fading out over `shown[2]`."""
+    layout = layout_text(text, spec, *size, zone, fontsize=fontsize)
+    text_file = write_text_file(path, layout.lines)
+    start, end, fade = shown
+    options: dict[str, Any] = {
+        "textfile": str(text_file),
+        "expansion": "none",
+        "fontfile": str(FONT_PATH),
+        "fontsize": layout.fontsize,
+        "fontcolor": spec.color,
+        "text_align": "center",
+        "line_spacing": round(layout.fontsize * 0.15),
+        "x": layout.x,
+        "y": layout.y,
+        "enable": f"between(t,{start:.3f},{end:.3f})",
+        "alpha": alpha_expr(start, end, fade),
+    }
+    if spec.border > 0:
+        options.update(borderw=max(1, round(layout.fontsize * spec.border)), bordercolor=spec.border_color)
+    if spec.box:
+        options.update(box=1, boxcolor="black@0.45", boxborderw=round(layout.fontsize * 0.3))
+    return stream.drawtext(**options), text_file
+
+
 def plan_render(
     source: str | Path,
     out_dir: str | Path,
@@ -388,81 +528,26 @@ def plan_render(
     fps = look.output.fps
     subject = subject_focus(source, focus)
     # the clip's own sound keeps its natural speed: a speed ramp would pitch and smear it, so it is left out
-    source_sound = track.enabled and info.has_audio
+    source_sound = track.enabled and has_sound(source, info)
     timing = plan_timing(look, info.duration, duration, ramp=not source_sound)
     notes = list(timing.notes)
     if source_sound and look.speed is not None:
         notes.append("the clip has its own sound: the speed ramp is left out so picture and sound stay in sync")
 
     src = ffmpeg.input(str(source))
-    v = src.video
-    if info.duration > timing.consumed:
-        v = v.filter("trim", end=round(timing.consumed, 4))
-    v = v.filter("setpts", "PTS-STARTPTS")
-    if look.speed is not None and not source_sound:
-        v = v.filter("setpts", f"{timing.stretch:.6f}*{_ramp_pts(look.speed)}")
-    src_w, src_h = info.width, info.height
-    if max(src_w, src_h) > WORK_MAX_SIDE:
-        factor = WORK_MAX_SIDE / max(src_w, src_h)
-        src_w, src_h = round(src_w * factor / 2) * 2, round(src_h * factor / 2) * 2
-        v = v.filter("scale", src_w, src_h)
-    # xfade needs matching size, frame rate and timebase on both inputs
-    v = v.filter("fps", fps).filter("settb", "AVTB").filter("format", "yuv420p").filter("setsar", 1)
-    cut: float | None = None
-    if look.transition is not None:
-        picture_seconds = timing.consumed if look.transition.kind == "boomerang" else timing.duration
-        v, _, cut = _transition(v, look.transition, picture_seconds)
+    v, (src_w, src_h), cut = _shared_picture(src.video, look, info, timing, ramp=not source_sound)
     d_total = timing.duration
-    # every placement lasts exactly the planned length: a last frame held if the picture ends a frame early
-    v = v.filter("tpad", stop_mode="clone", stop_duration=1).filter("trim", end=round(d_total, 4))
     # zoom and shake are applied per aspect, inside the scale every output needs anyway
     move = motion(look.zoom, look.shake, d_total)
-    if look.grade is not None:
-        g = look.grade
-        v = v.filter("eq", contrast=g.contrast, saturation=g.saturation, brightness=g.brightness, gamma=g.gamma)
-        if g.tint != "none" or g.lift:
-            u, w = _TINTS[g.tint]
-            lift = round(g.lift * 219)
-            v = v.filter(
-                "lutyuv",
-                y=f"clip(16+{lift}+(val-16)*{(219 - lift) / 219:.4f},16,235)",  # lifted blacks, same whites
-                u=f"clip(val+{u},16,240)",
-                v=f"clip(val+{w},16,240)",
-            )
-        if g.curves != "none":  # works in RGB: costs two colour conversions per frame
-            v = v.filter("curves", preset=g.curves)
-    if look.vignette is not None:
-        # no dither: its per-pixel noise costs x264 ~50 % more time for no visible gain after encoding
-        v = v.filter("vignette", angle=look.vignette.angle, dither=0)
-    if look.grain is not None:
-        v = v.filter("noise", alls=look.grain.strength, allf="t+u")
-    if look.fade is not None:
-        # an end fade only: frame 0 is the thumbnail, at full brightness
-        d_out = min(look.fade.fade_out, d_total / 3)
-        v = v.filter("fade", type="out", start_time=round(d_total - d_out, 4), duration=d_out, color=look.fade.color)
-
-    # ---- sound: one mixed track, split to every placement
     temp_files: list[Path] = []
     mix_plan = MixPlan(stems=[])
     audio_branches: list[Any] = []
     if track.enabled:
-        mixer = Mixer(
-            look=look,
-            duration=d_total,
-            source_has_sound=source_sound,
-            soundtrack=track,
-            events=sfx_events(look, d_total, cut),
-            seamless=look.transition is not None and look.transition.kind == "boomerang",
-            work_dir=out,
-        )
-        temp_files += mixer.synthesize()
-        mix_plan = mixer.normalize(Path(source))
-        mixed = mixer.mix(src, gain_db=mix_plan.gain_db, ceiling_db=mixer.ceiling_db) if mix_plan.stems else None
-        if mixed is not None and len(wanted) > 1:
-            split_sound = mixed.filter_multi_output("asplit", len(wanted))
-            audio_branches = [split_sound[i] for i in range(len(wanted))]
-        elif mixed is not None:
-            audio_branches = [mixed]
+        mix_plan, audio_branches, synthesized = _sound(
+            src, Path(source), look, track, source_sound=source_sound, duration=d_total, cut=cut, work_dir=out,
+            outputs=len(wanted),
+        )  # fmt: skip
+        temp_files += synthesized
     notes += mix_plan.notes
 
     branches = v.filter_multi_output("split", len(wanted)) if len(wanted) > 1 else None
@@ -496,28 +581,11 @@ def plan_render(
             temp_files.append(ass)
             a = a.filter("ass", filename=str(ass), fontsdir=str(FONT_PATH.parent))
         if hook_text and not use_captions:
-            layout = layout_text(hook_text, look.text, width, height, zones[aspect], fontsize=fontsize)
-            text_file = write_text_file(out / f".hook-text-{tag}.txt", layout.lines)
+            a, text_file = _draw_text(
+                a, hook_text, look.text, (width, height), zones[aspect], fontsize=fontsize,
+                shown=(look.text.start, text_end, text_fade), path=out / f".hook-text-{tag}.txt",
+            )  # fmt: skip
             temp_files.append(text_file)
-            ts = look.text
-            options: dict[str, Any] = {
-                "textfile": str(text_file),
-                "expansion": "none",
-                "fontfile": str(FONT_PATH),
-                "fontsize": layout.fontsize,
-                "fontcolor": ts.color,
-                "text_align": "center",
-                "line_spacing": round(layout.fontsize * 0.15),
-                "x": layout.x,
-                "y": layout.y,
-                "enable": f"between(t,{ts.start:.3f},{text_end:.3f})",
-                "alpha": alpha_expr(ts.start, text_end, text_fade),
-            }
-            if ts.border > 0:
-                options.update(borderw=max(1, round(layout.fontsize * ts.border)), bordercolor=ts.border_color)
-            if ts.box:
-                options.update(box=1, boxcolor="black@0.45", boxborderw=round(layout.fontsize * 0.3))
-            a = a.drawtext(**options)
         a = a.filter("format", "yuv420p")
         if i == 0:
             tee = a.filter_multi_output("split", 3)
