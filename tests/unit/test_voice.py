@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import re
 import wave
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +24,6 @@ from hookforge.errors import (
     VoiceUnavailable,
 )
 from hookforge.media import run_ffmpeg
-from hookforge.observability import logger
 from hookforge.voice import (
     DEFAULT_VOICE,
     MAX_CHARS,
@@ -38,6 +34,7 @@ from hookforge.voice import (
     Speech,
     check_voiceover,
 )
+from tests.unit.approval_env import captured_logs
 
 ESPEAK = Path("/usr/bin/espeak-ng")
 needs_espeak = pytest.mark.skipif(
@@ -104,18 +101,6 @@ def wav_facts(path: Path) -> tuple[int, int, float, int]:
         frames = w.readframes(w.getnframes())
         peak = max(abs(int.from_bytes(frames[i : i + 2], "little", signed=True)) for i in range(0, len(frames), 2))
         return w.getframerate(), w.getnchannels(), w.getnframes() / w.getframerate(), peak
-
-
-@contextmanager
-def captured_logs() -> Iterator[io.StringIO]:
-    handler = logger.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    buffer = io.StringIO()
-    previous = handler.setStream(buffer)
-    try:
-        yield buffer
-    finally:
-        handler.setStream(previous)
 
 
 # --- check_voiceover -----------------------------------------------------------------------------------------------
