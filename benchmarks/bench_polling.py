@@ -19,9 +19,9 @@ from hookforge.config import Settings
 from hookforge.models import VideoJob
 from hookforge.providers.base import ProviderContext, VideoRequest
 from hookforge.providers.runway import RunwayVideo
-from hookforge.providers.runway_sim import SimulatedRunway
 from hookforge.steps.poll_video import waiting_job
 from hookforge.video_polling import MIN_WAIT, first_wait
+from tests.support.runway_sim import SimulatedRunway
 
 DURATIONS = (30, 60, 120, 300)
 #: SubmitVideo + RememberTheVideoTask, then four states per turn of the loop

@@ -56,7 +56,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """moto for every AWS call, with the artifacts bucket and the template's tables; fresh Deps per test."""
     from moto import mock_aws
 
-    from hookforge.steps.deps import Deps
+    from hookforge.deps import Deps
 
     env = AWS_TEST_ENV
     for key, value in env.items():

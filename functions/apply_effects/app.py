@@ -6,9 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hookforge.deps import Deps
 from hookforge.models import ApplyEffectsInput
 from hookforge.observability import logger, tracer
-from hookforge.steps import Deps, apply_effects
+from hookforge.steps import apply_effects
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hookforge.approval import api
 from hookforge.approval.page import SECURITY_HEADERS, render_status_page
+from hookforge.deps import Deps
 from hookforge.observability import logger, tracer
-from hookforge.steps import Deps
 
 app = APIGatewayRestResolver()
 

@@ -6,9 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hookforge.deps import Deps
 from hookforge.models import FetchInspirationInput
 from hookforge.observability import logger, tracer
-from hookforge.steps import Deps, fetch_inspiration
+from hookforge.steps import fetch_inspiration
 
 
 @logger.inject_lambda_context(log_event=False)

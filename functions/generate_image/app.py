@@ -6,9 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hookforge.deps import Deps
 from hookforge.models import GenerateImageInput
 from hookforge.observability import logger, tracer
-from hookforge.steps import Deps, generate_image
+from hookforge.steps import generate_image
 
 
 @logger.inject_lambda_context(log_event=False)

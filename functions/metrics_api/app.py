@@ -8,10 +8,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hookforge.deps import Deps
 from hookforge.errors import ReportInvalid
 from hookforge.metrics.ingest import import_json
 from hookforge.observability import logger, tracer
-from hookforge.steps import Deps
 
 app = APIGatewayRestResolver()
 

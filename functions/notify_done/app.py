@@ -6,9 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hookforge.deps import Deps
 from hookforge.models import NotifyDoneInput
 from hookforge.observability import logger, tracer
-from hookforge.steps import Deps, notify_done
+from hookforge.steps import notify_done
 
 
 @logger.inject_lambda_context(log_event=False)

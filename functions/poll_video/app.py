@@ -6,9 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hookforge.deps import Deps
 from hookforge.models import PollVideoInput
 from hookforge.observability import logger, tracer
-from hookforge.steps import Deps, poll_video
+from hookforge.steps import poll_video
 
 
 @logger.inject_lambda_context(log_event=False)

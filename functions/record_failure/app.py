@@ -6,9 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hookforge.deps import Deps
 from hookforge.models import RecordFailureInput
 from hookforge.observability import logger, tracer
-from hookforge.steps import Deps, record_failure
+from hookforge.steps import record_failure
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -11,9 +11,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hookforge.deps import Deps
 from hookforge.metrics.ingest import IMPORT_REPORT_SUFFIX, import_object
 from hookforge.observability import logger, tracer
-from hookforge.steps import Deps
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -6,9 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hookforge.deps import Deps
 from hookforge.models import RequestSelectionInput
 from hookforge.observability import logger, tracer
-from hookforge.steps import Deps, request_selection
+from hookforge.steps import request_selection
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -6,8 +6,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hookforge.deps import Deps
 from hookforge.observability import logger, tracer
-from hookforge.steps import Deps
 from hookforge.triggers import handle_upload
 
 

@@ -6,9 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hookforge.deps import Deps
 from hookforge.models import SubmitVideoInput
 from hookforge.observability import logger, tracer
-from hookforge.steps import Deps, submit_video
+from hookforge.steps import submit_video
 
 
 @logger.inject_lambda_context(log_event=False)

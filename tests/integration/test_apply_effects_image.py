@@ -214,7 +214,7 @@ DRIVER = textwrap.dedent(
     event = json.loads(sys.stdin.read())
     with mock_aws():
         create_resources(os.environ["ARTIFACTS_BUCKET"], runs_table=os.environ["RUNS_TABLE"])
-        from hookforge.steps import Deps
+        from hookforge.deps import Deps
         deps = Deps.current()
         deps.runs.start(event["run_id"], brief_key="briefs/image.json")
         with open(os.environ["CLIP"], "rb") as f:

@@ -64,3 +64,18 @@ def test_a_broken_failure_recorder_still_ends_the_execution(engine, write_brief)
     engine.faults[(run_id, "RecordFailureFunction")] = "exception"
     result = engine.run(write_brief(tiny_brief()), chooser=pick(1), run_id=run_id)
     assert result.status == "FAILED"
+
+
+def test_a_broken_recorder_still_ends_the_run_with_the_runs_own_error(engine, write_brief) -> None:  # type: ignore[no-untyped-def]
+    # Given a run whose brief step is throttled for good, and a recorder that fails every time
+    run_id = "fault-recorder-broken"
+    engine.faults[(run_id, "ValidateBriefFunction")] = "throttle"
+    engine.faults[(run_id, "RecordFailureFunction")] = "exception"
+    # When it runs
+    result = engine.run(write_brief(tiny_brief(images={"count": 1})), chooser=pick(1), run_id=run_id)
+    # Then the execution still fails with the run's error and cause, not the recorder's
+    assert result.status == "FAILED"
+    assert result.error == "ProviderThrottled" and "429" in (result.message or "")
+    history = engine.deps.client("stepfunctions").get_execution_history(executionArn=result.execution_arn)["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    assert entered[-3:] == ["RecordFailure", "KeepTheRunsOwnError", "RunFailed"]

@@ -15,8 +15,8 @@ import pytest
 
 from hookforge.local import LocalEngine, pick
 from hookforge.providers.base import ProviderContext
-from hookforge.providers.runway_sim import SimulatedRunway
 from tests.conftest import ROOT, tiny_brief, write_clip
+from tests.support.runway_sim import SimulatedRunway
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,9 @@ from PIL import Image
 from hookforge.approval.records import ApprovalRecord
 from hookforge.approval.signing import Signer
 from hookforge.config import Settings
+from hookforge.deps import Deps
 from hookforge.models import Candidate
 from hookforge.observability import logger
-from hookforge.steps.deps import Deps
 from tests.conftest import create_resources
 
 BUCKET = "hookforge-test-artifacts"
@@ -56,11 +56,8 @@ def approval_env(*, stage: str = "aws", base_url: str = "https://approvals.examp
         }
         deps = Deps(settings=settings, clock=Clock(), overrides=overrides)
         deps.__dict__["signer"] = Signer(KEY)  # the cached_property, filled with a known key
-        previous, Deps._current = Deps._current, deps
-        try:
+        with Deps.use(deps):
             yield deps
-        finally:
-            Deps._current = previous
 
 
 def candidates(deps: Deps, run_id: str = "run-1", count: int = 3) -> list[Candidate]:

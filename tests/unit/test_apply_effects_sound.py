@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
+from hookforge.deps import Deps
 from hookforge.effects.sound import measure_loudness
 from hookforge.errors import AudioInvalid, BriefInvalid, VoiceoverInvalid
 from hookforge.media import probe, run_ffmpeg
 from hookforge.models import ApplyEffectsInput, Brief, VideoJob
-from hookforge.steps import Deps, apply_effects
+from hookforge.steps import apply_effects
 from hookforge.steps.validate_brief import parse_brief
 from hookforge.voice import PollySpeaker
 from tests.conftest import write_clip

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from hookforge.deps import Deps
 from hookforge.errors import VideoInvalid
 from hookforge.media import probe
 from hookforge.models import ApplyEffectsInput, Brief, VideoJob
-from hookforge.steps import Deps, apply_effects
+from hookforge.steps import apply_effects
 from tests.conftest import write_clip
 
 pytestmark = pytest.mark.slow

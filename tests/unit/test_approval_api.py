@@ -13,9 +13,9 @@ from botocore.stub import Stubber
 
 from functions.approval_api.app import lambda_handler
 from hookforge.approval.records import ApprovalRecord
+from hookforge.deps import Deps
 from hookforge.local.approval_server import LocalLambdaContext, proxy_event
 from hookforge.models import Selection
-from hookforge.steps.deps import Deps
 from tests.unit.approval_env import KEY, NOW, TOKEN, approval_env, captured_logs, stored_approval
 
 

@@ -7,15 +7,17 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from hookforge.deps import Deps
 from hookforge.local.approval_server import ApprovalServer
-from hookforge.steps.deps import Deps
 from tests.unit.approval_env import approval_env, png, stored_approval
 
 
 @pytest.fixture
 def served() -> Iterator[tuple[Deps, ApprovalServer]]:
     with approval_env(stage="local", base_url="http://unused") as deps, ApprovalServer(deps) as server:
-        yield deps, server
+        # what the handlers reach while the server runs: the same clients, with the server's link base
+        assert Deps.current() is server.deps
+        yield server.deps, server
 
 
 def test_server_binds_loopback_on_a_free_port_and_sets_the_link_base(served) -> None:  # type: ignore[no-untyped-def]

@@ -10,21 +10,20 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from hookforge.approval.signing import (
-    FORM_TOKEN_TTL,
-    SECRET_ENV,
-    LinkExpired,
-    LinkTampered,
-    Signer,
-    local_key,
-    nonce_hash,
-    signing_key,
-)
+from hookforge.approval.signing import FORM_TOKEN_TTL, Signer, nonce_hash
 from hookforge.config import Settings
-from hookforge.errors import ConfigError
+from hookforge.deps import Deps, local_key
+from hookforge.errors import ConfigError, LinkExpired, LinkTampered
 
 KEY = b"k" * 32
 NOW = 1_800_000_000
+SECRET_ENV = "HOOKFORGE_APPROVAL_SECRET"
+
+
+def signing_key(settings: Settings, *, environ: dict[str, str]) -> bytes:
+    """The key a process with this environment signs with (its settings parsed from it, as every handler does)."""
+    env = {**environ, "HOOKFORGE_STAGE": settings.stage, "APPROVAL_SECRET_NAME": settings.approval_secret_name}
+    return Deps(settings=Settings.from_env(env)).secrets.signing_key()
 
 
 def _query(link: str) -> dict[str, str]:

@@ -14,8 +14,8 @@ from botocore.stub import Stubber
 from functions.approval_api.app import lambda_handler as approval_handler
 from functions.metrics_api import app as metrics_api
 from functions.report_import import app as report_import
+from hookforge.deps import Deps
 from hookforge.local.approval_server import LocalLambdaContext, proxy_event
-from hookforge.steps.deps import Deps
 from tests.unit.approval_env import approval_env, stored_approval
 from tests.unit.test_approval_api import link_path
 

@@ -72,7 +72,8 @@ def ctx_with(handler: Handler | None = None, *, keys: dict[str, str] | None = No
         raise ConfigError(f"missing API key: set the environment variable {env_var} (or the secret {secret_name!r})")
 
     http = httpx.Client(transport=httpx.MockTransport(handler)) if handler else None
-    return ProviderContext(settings=Settings(), store=None, http=http, secret=secret)  # type: ignore[arg-type]
+    # the process's settings, as every handler parses them (model choices come from the environment)
+    return ProviderContext(settings=Settings.from_env(), store=None, http=http, secret=secret)  # type: ignore[arg-type]
 
 
 def openai(handler: Handler, **kwargs: Any) -> OpenAIImages:

@@ -14,12 +14,12 @@ from moto import mock_aws
 from PIL import Image
 
 from hookforge.config import Settings
+from hookforge.deps import Deps
 from hookforge.errors import ConfigError, ContentRejected
 from hookforge.models import Brief, FetchInspirationInput, GenerateImageInput, ImageJob, Inspiration, PromptIdea
 from hookforge.providers import lexica
 from hookforge.providers.http import RetryPolicy
 from hookforge.steps import fetch_inspiration, generate_image
-from hookforge.steps.deps import Deps
 
 RUN = "run-abc123"
 

@@ -229,12 +229,13 @@ def test_civitai_search_retries_when_throttled_then_succeeds() -> None:
 # ------------------------------------------------------------------------------------------ winners
 @pytest.fixture
 def metrics_table() -> Any:
-    """The metrics table with its ranking index (hookforge.metrics.store.table_definition = template.yaml)."""
-    from hookforge.metrics.store import MetricsStore, table_definition
+    """The metrics table with its ranking index, as template.yaml declares it."""
+    from hookforge.metrics.store import MetricsStore
+    from tests.conftest import create_resources
 
     with mock_aws():
+        create_resources("winners-test-bucket", runs_table="winners-test-runs", metrics_table=Settings().metrics_table)
         resource = boto3.resource("dynamodb", region_name="us-east-1")
-        resource.meta.client.create_table(**table_definition(Settings().metrics_table))
         yield MetricsStore(resource, Settings().metrics_table)
 
 

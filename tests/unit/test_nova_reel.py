@@ -12,6 +12,7 @@ from botocore.stub import ANY, Stubber
 from PIL import Image
 
 from hookforge.config import Settings
+from hookforge.deps import Deps
 from hookforge.errors import ProviderThrottled
 from hookforge.providers.base import ProviderContext, VideoRequest
 from hookforge.providers.nova_reel import MODEL_ID, NovaReelVideo, request_token
@@ -140,7 +141,8 @@ def test_the_local_engine_refuses_nova_reel_with_a_clear_config_error():
     from hookforge.errors import ConfigError
 
     # Given the local stage with no Bedrock client injected
-    ctx = ProviderContext(settings=Settings(stage="local"), store=ArtifactStore(None, BUCKET))
+    local = Deps(settings=Settings(stage="local"))
+    ctx = ProviderContext(settings=local.settings, store=ArtifactStore(None, BUCKET), client_factory=local.client)
     # When submitting / Then the error says why and what to use instead (a chain falls back on it)
     with pytest.raises(ConfigError, match="local engine"):
         NovaReelVideo(ctx).submit(request())

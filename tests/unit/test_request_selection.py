@@ -14,10 +14,10 @@ from PIL import Image
 from hookforge.approval.email import build_email
 from hookforge.approval.notify import notify_selection_timed_out
 from hookforge.approval.page import render_approval_page
+from hookforge.deps import Deps
 from hookforge.errors import NoCandidates
 from hookforge.models import Brief, GeneratedCandidate, RequestSelectionInput, StepError
 from hookforge.steps import request_selection
-from hookforge.steps.deps import Deps
 from tests.unit.approval_env import KEY, NOW, TOKEN, approval_env, candidates, captured_logs
 
 

@@ -22,7 +22,7 @@ from hookforge.errors import (
 )
 from hookforge.providers.base import ProviderContext, VideoRequest
 from hookforge.providers.runway import ATTEMPTS, PROMPT_LIMIT, RunwayVideo, prepare_image, resolve, trim_prompt
-from hookforge.providers.runway_sim import SimulatedRunway
+from tests.support.runway_sim import SimulatedRunway
 
 
 class Clock:

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from functions.start_run import app as start_run
-from hookforge.steps.deps import Deps
+from hookforge.deps import Deps
 from tests.conftest import tiny_brief
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,7 +117,7 @@ def test_jsonl_manifest_reports_unparsable_lines(aws, sfn_arn, lambda_context) -
 
 
 def test_an_event_that_is_not_from_s3_is_a_clear_error(aws, sfn_arn, lambda_context) -> None:  # type: ignore[no-untyped-def]
-    from hookforge.triggers import UploadRejected
+    from hookforge.errors import UploadRejected
 
     with pytest.raises(UploadRejected, match="not an S3 'Object Created' notification"):
         start_run.lambda_handler({"detail": {}}, lambda_context)
@@ -126,7 +126,7 @@ def test_an_event_that_is_not_from_s3_is_a_clear_error(aws, sfn_arn, lambda_cont
 def test_a_batch_beyond_the_active_run_limit_is_queued_and_drains_as_runs_end(  # type: ignore[no-untyped-def]
     aws, sfn_arn, lambda_context, monkeypatch
 ) -> None:
-    from hookforge.triggers import release_slot
+    from hookforge.runqueue import release_slot
 
     # Given at most 4 runs at once
     monkeypatch.setenv("MAX_ACTIVE_RUNS", "4")
@@ -151,7 +151,7 @@ def test_a_batch_beyond_the_active_run_limit_is_queued_and_drains_as_runs_end(  
 
 
 def test_the_queue_is_not_started_twice_when_two_runs_end_together(aws, sfn_arn, lambda_context, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from hookforge.triggers import start_next_queued
+    from hookforge.runqueue import start_next_queued
 
     monkeypatch.setenv("MAX_ACTIVE_RUNS", "1")
     Deps.reset()
@@ -161,3 +161,14 @@ def test_the_queue_is_not_started_twice_when_two_runs_end_together(aws, sfn_arn,
     first = start_next_queued(Deps.current())
     second = start_next_queued(Deps.current())  # no room left: the limit still holds
     assert first == [result["queued"][0]] and second == []
+
+
+def test_import_reports_written_beside_an_upload_start_nothing(aws, sfn_arn, lambda_context) -> None:  # type: ignore[no-untyped-def]
+    # Given import reports as the report import writes them (`<key>.import.json`), where StartRun listens too
+    report = json.dumps({"source": "x.csv", "imported": 3, "bad": []}).encode()
+    for key in ("briefs/week-48.csv.import.json", "uploads/mj-drop/x.csv.import.json", "reports/x.csv.import.json"):
+        # When each is uploaded / Then it is ignored: no run, no error file, no notification
+        result = start_run.lambda_handler(_put(aws, key, report), lambda_context)
+        assert result["outcome"] == "ignored" and result["errors"] == [], key
+        assert not aws["deps"].store.exists(f"{key}.error.json"), key
+    assert _executions(sfn_arn) == []

@@ -13,15 +13,15 @@ import pytest
 from PIL import Image
 
 from hookforge.config import Settings
+from hookforge.deps import Deps
 from hookforge.errors import ContentRejected, ProviderThrottled, VideoFailed, VideoInvalid, VideoSubmitUnconfirmed
 from hookforge.media import run_ffmpeg
 from hookforge.models import Brief, Candidate, PollVideoInput, Selection, SubmitVideoInput, VideoJob
 from hookforge.providers.base import ProviderContext
-from hookforge.providers.runway_sim import SimulatedRunway
 from hookforge.steps import poll_video, submit_video
-from hookforge.steps.deps import Deps
 from hookforge.storage import run_key
 from tests.conftest import create_resources, write_clip
+from tests.support.runway_sim import SimulatedRunway
 
 BUCKET = "hf-video-test"
 TABLE = "hf-video-runs"

@@ -12,7 +12,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from hookforge.cli_options import HomeOption, OutOption
 from hookforge.errors import HookforgeError
+from hookforge.metrics.cli import dashboard_command, metrics_app
 
 app = typer.Typer(
     name="hookforge",
@@ -28,11 +30,6 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 
-HomeOption = Annotated[
-    Path,
-    typer.Option("--home", envvar="HOOKFORGE_HOME", help="Local state: mirrored bucket and tables.", show_default=True),
-]
-OutOption = Annotated[Path, typer.Option("--out", help="Where finished runs are copied (<out>/<run_id>/).")]
 
 #: what each state means to a person watching the run
 _STEP_LABELS = {
@@ -316,9 +313,7 @@ def _render_effects(
         typer.echo(str(path))
 
 
-# hook-rate metrics (issue 7): `hookforge metrics import|report`, `hookforge dashboard`
-from hookforge.metrics.cli import dashboard_command, metrics_app  # noqa: E402 - registered after the core commands
-
+# hook-rate metrics: `hookforge metrics import|report`, `hookforge dashboard` (registered last: listed last in help)
 app.add_typer(metrics_app, name="metrics")
 app.command("dashboard")(dashboard_command)
 

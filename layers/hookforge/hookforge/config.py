@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from hookforge.errors import ConfigError
 
+#: provider keys read from the environment locally (in AWS they live in Secrets Manager, see `deps.Secrets`)
+API_KEY_VARS = ("RUNWAYML_API_SECRET", "OPENAI_API_KEY", "STABILITY_API_KEY", "CIVITAI_API_KEY")
+
 
 class Settings(BaseModel):
-    """Settings every handler shares; template.yaml sets them in Globals."""
+    """Every setting hookforge reads from its environment, parsed once and frozen; template.yaml sets them in
+    Globals, the local engine in its own environment. A test changes them with `model_copy(update=...)`."""
+
+    model_config = ConfigDict(frozen=True)
 
     artifacts_bucket: str = "hookforge-local-artifacts"
     runs_table: str = "hookforge-local-runs"
@@ -20,7 +27,7 @@ class Settings(BaseModel):
     sender_email: str = "hookforge@example.com"
     approval_base_url: str = "http://127.0.0.1:8765"
     approval_secret_name: str = "hookforge/approval-signing-key"
-    #: "local" when the local engine runs the handlers in-process
+    #: "local" when the local engine runs the handlers in-process (only `deps.Deps` asks)
     stage: str = "aws"
     #: hook-rate target (fraction), 0.30 by default
     hook_rate_target: float = Field(default=0.30, gt=0, lt=1)
@@ -30,9 +37,25 @@ class Settings(BaseModel):
     notify_email: str = ""
     #: runs going at once; uploads beyond it wait in a queue (providers' rate tiers)
     max_active_runs: int = 10
+    #: the approval signing key itself, or a file holding it (else the local home's key, else Secrets Manager)
+    approval_secret: SecretStr | None = None
+    approval_secret_file: str = ""
+    #: the local engine's state folder
+    home: str = ".hookforge"
+    #: provider keys from the environment (names in API_KEY_VARS), never logged
+    api_keys: dict[str, SecretStr] = Field(default_factory=dict, repr=False)
+    #: provider model choices when the brief names none
+    openai_image_model: str = ""
+    openai_image_quality: str = ""
+    stability_image_model: str = "core"
+    nova_canvas_quality: str = "standard"
+    #: the ffmpeg binary (default: the imageio-ffmpeg wheel's, else ffmpeg on PATH)
+    ffmpeg: str = ""
+    #: the checkout holding template.yaml (the local engine finds it from the package otherwise)
+    project_root: str = ""
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         values = {
             "artifacts_bucket": env.get("ARTIFACTS_BUCKET"),
@@ -47,6 +70,16 @@ class Settings(BaseModel):
             "state_machine_arn": env.get("STATE_MACHINE_ARN"),
             "notify_email": env.get("NOTIFY_EMAIL"),
             "max_active_runs": env.get("MAX_ACTIVE_RUNS"),
+            "approval_secret": env.get("HOOKFORGE_APPROVAL_SECRET"),
+            "approval_secret_file": env.get("HOOKFORGE_APPROVAL_SECRET_FILE"),
+            "home": env.get("HOOKFORGE_HOME"),
+            "api_keys": {name: env[name] for name in API_KEY_VARS if env.get(name)},
+            "openai_image_model": env.get("OPENAI_IMAGE_MODEL"),
+            "openai_image_quality": env.get("OPENAI_IMAGE_QUALITY"),
+            "stability_image_model": env.get("STABILITY_IMAGE_MODEL"),
+            "nova_canvas_quality": env.get("NOVA_CANVAS_QUALITY"),
+            "ffmpeg": env.get("HOOKFORGE_FFMPEG"),
+            "project_root": env.get("HOOKFORGE_PROJECT_ROOT"),
         }
         try:
             return cls.model_validate({k: v for k, v in values.items() if v not in (None, "")})

@@ -92,6 +92,32 @@ class SelectionTimedOut(HookforgeError):
     """Nobody chose a candidate before the selection deadline."""
 
 
+class ApprovalNotFound(HookforgeError):
+    """No approval with that id."""
+
+
+class ApprovalAlreadyDecided(HookforgeError):
+    """Somebody already decided this approval."""
+
+
+class ApprovalExpired(HookforgeError):
+    """The approval's deadline has passed."""
+
+
+class DecisionInvalid(HookforgeError):
+    """The posted decision does not make sense for this approval (bad candidate number, no rounds left)."""
+
+
+class LinkTampered(HookforgeError):
+    """The link or form token does not carry a valid signature (altered, truncated or forged)."""
+
+    hint = "Open the link from the selection email again; do not edit it."
+
+
+class LinkExpired(HookforgeError):
+    """The signed link or form token is past its expiry."""
+
+
 # --- video and effects ---------------------------------------------------------------------------
 class VideoFailed(ProviderError):
     """The image-to-video task failed at the provider."""
@@ -151,5 +177,6 @@ class MetricsWriteConflict(HookforgeError):
     hint = "Run the import again; it is idempotent."
 
 
-#: error names the state machine treats as transient (Retry with backoff)
-TRANSIENT_ERRORS = ("ProviderThrottled", "ProviderUnavailable")
+# --- uploads (StartRun) ----------------------------------------------------------------------------
+class UploadRejected(HookforgeError):
+    """An upload that cannot start a run (wrong place, wrong format, too big, or no brief beside it)."""

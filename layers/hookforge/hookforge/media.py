@@ -7,7 +7,6 @@ wheel ships no ffprobe), by decoding the video stream, which also proves the fil
 from __future__ import annotations
 
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -28,7 +27,9 @@ class MediaError(RuntimeError):
 
 def ffmpeg_exe() -> str:
     """The ffmpeg binary: $HOOKFORGE_FFMPEG, else the imageio-ffmpeg wheel's, else ffmpeg on PATH."""
-    configured = os.environ.get("HOOKFORGE_FFMPEG")
+    from hookforge.config import Settings
+
+    configured = Settings.from_env().ffmpeg  # read each time: a build check or a test may point it elsewhere
     if configured:
         return configured
     try:

@@ -78,7 +78,7 @@ class VideoSpec(_Model):
         """Runway's model, ratio and duration are checked here, so a bad brief fails before anything is made."""
         if "runway" in self.providers:
             from hookforge.errors import BriefInvalid
-            from hookforge.providers.runway import resolve
+            from hookforge.providers.runway_models import resolve
 
             model = self.model if self.providers[0] == "runway" else None
             try:

@@ -7,35 +7,22 @@ the message is written into the run folder with links relative to it, so it open
 from __future__ import annotations
 
 import html
-import posixpath
-from typing import Any
 
+from hookforge.deps import Deps, Mail
 from hookforge.storage import run_key
 
-PRESIGN_SECONDS = 7 * 24 * 3600
 
-
-def link(deps: Any, run_id: str, key: str) -> str:
-    if deps.settings.is_local:
-        return posixpath.relpath(key, run_key(run_id))
-    return str(deps.store.presign(key, expires=PRESIGN_SECONDS))
+def link(deps: Deps, run_id: str, key: str) -> str:
+    return deps.links.artifact(run_id, key)
 
 
 def send(
-    deps: Any, run_id: str, *, name: str, to: str | None, subject: str, body_html: str, body_text: str
+    deps: Deps, run_id: str, *, name: str, to: str | None, subject: str, body_html: str, body_text: str
 ) -> list[str]:
-    """Write the message to runs/<id>/<name>; email it through SES when deployed and there is an owner."""
+    """Write the message to runs/<id>/<name> and hand it to the mailer (SES when deployed) if there is an owner."""
     head = f"<head><meta charset='utf-8'><title>{html.escape(subject)}</title></head>"
     page = f"<!doctype html><html>{head}{body_html}</html>"
     deps.store.put_bytes(run_key(run_id, name), page.encode(), content_type="text/html")
-    if not to or deps.settings.is_local:
+    if not to:
         return []
-    deps.client("ses").send_email(
-        Source=deps.settings.sender_email,
-        Destination={"ToAddresses": [to]},
-        Message={
-            "Subject": {"Data": subject[:200]},
-            "Body": {"Html": {"Data": page}, "Text": {"Data": body_text}},
-        },
-    )
-    return [to]
+    return deps.mailer.send(Mail(to=(to,), subject=subject, text=body_text, html=page))

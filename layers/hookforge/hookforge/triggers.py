@@ -1,8 +1,10 @@
 """Event-triggered runs: an S3 upload (via EventBridge) becomes exactly one execution, or a clear error file.
 
-S3 and EventBridge deliver at least once, so the execution name is derived from the bucket, the key
-and the object's version (or ETag): a duplicate delivery asks Step Functions for a name it already
-used and starts nothing new (`ExecutionAlreadyExists`).
+This module decides what an upload means (a brief, an image beside a brief, a batch manifest, or nothing)
+and answers a bad one with `<key>.error.json` and a note to the owner. Starting the execution is the run
+queue's job (`hookforge.runqueue`): S3 and EventBridge deliver at least once, so the execution name is
+derived here from the bucket, the key and the object's version (or ETag), and the queue's claim on that
+name makes a duplicate delivery start nothing new.
 """
 
 from __future__ import annotations
@@ -12,16 +14,15 @@ import hashlib
 import io
 import json
 import posixpath
-import time
 from typing import Any, Literal
 
-from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ValidationError
 
-from hookforge.errors import BriefInvalid, HookforgeError, ImageInvalid
+from hookforge.deps import Deps, Mail
+from hookforge.errors import BriefInvalid, HookforgeError, ImageInvalid, UploadRejected
+from hookforge.metrics.ingest import IMPORT_REPORT_SUFFIX
 from hookforge.observability import logger
-from hookforge.steps.deps import Deps
+from hookforge.runqueue import start_execution
 from hookforge.steps.validate_brief import MAX_BRIEF_BYTES, describe_validation_error, parse_brief
 
 BRIEF_EXTENSIONS = (".json", ".yaml", ".yml")
@@ -30,10 +31,8 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_MANIFEST_BYTES = 5 * 1024 * 1024
 MAX_MANIFEST_ROWS = 500
-
-
-class UploadRejected(HookforgeError):
-    """An upload that cannot start a run (wrong place, wrong format, too big, or no brief beside it)."""
+#: files hookforge writes beside an upload (its error answer, a report import's answer): never inputs
+OWN_REPORT_SUFFIXES = (".error.json", IMPORT_REPORT_SUFFIX)
 
 
 class S3Object(BaseModel):
@@ -96,7 +95,7 @@ def handle_upload(event: dict[str, Any], deps: Deps) -> TriggerResult:
 
 def _dispatch(obj: S3Object, deps: Deps) -> TriggerResult:
     key, ext = obj.key, posixpath.splitext(obj.key)[1].lower()
-    if key.endswith((".error.json", ".import-report.json")):
+    if key.endswith(OWN_REPORT_SUFFIXES):
         return TriggerResult(key=key, outcome="ignored")  # our own reports must not trigger anything
     if key.startswith("briefs/"):
         if ext in BRIEF_EXTENSIONS:
@@ -142,103 +141,6 @@ def _start_brief(obj: S3Object, deps: Deps) -> TriggerResult:
         queued=[name] if outcome == "queued" else [],
         duplicates=int(outcome == "duplicate"),
     )
-
-
-Outcome = Literal["started", "queued", "duplicate"]
-
-
-def start_execution(deps: Deps, name: str, brief_key: str) -> Outcome:
-    """Start (or queue) the pipeline under a deterministic name, once.
-
-    A conditional write claims the name first (Step Functions answers a same-name start of a *running*
-    execution with success, so the claim is what tells a duplicate delivery apart). A claim left at
-    "starting" by a crash is completed by the next delivery: StartExecution is idempotent by name.
-    While `max_active_runs` runs are going, the name is queued instead; every run that ends starts the
-    oldest queued one (`start_next_queued`), so a batch never outruns the providers' rate tiers.
-    """
-    table = deps.resource("dynamodb").Table(deps.settings.runs_table)
-    claim = {"pk": f"TRIGGER#{name}", "sk": "TRIGGER", "brief_key": brief_key, "state": "starting"}
-    try:
-        table.put_item(Item=claim, ConditionExpression="attribute_not_exists(pk)")
-    except ClientError as e:
-        if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        existing = table.get_item(Key={"pk": claim["pk"], "sk": "TRIGGER"}).get("Item") or {}
-        if existing.get("state") in ("started", "queued"):
-            logger.info("duplicate delivery ignored", extra={"execution": name, "brief_key": brief_key})
-            return "duplicate"
-    if active_runs(deps) >= deps.settings.max_active_runs:
-        table.put_item(Item={"pk": "QUEUE", "sk": f"{time.time():017.6f}#{name}", "name": name, "brief_key": brief_key})
-        _set_claim(table, name, "queued")
-        logger.info("run queued", extra={"execution": name, "brief_key": brief_key})
-        return "queued"
-    _start(deps, table, name, brief_key)
-    return "started"
-
-
-def _start(deps: Deps, table: Any, name: str, brief_key: str) -> None:
-    try:
-        deps.client("stepfunctions").start_execution(
-            stateMachineArn=deps.settings.state_machine_arn, name=name, input=json.dumps({"brief_key": brief_key})
-        )
-    except ClientError as e:
-        if e.response["Error"]["Code"] != "ExecutionAlreadyExists":
-            raise
-        logger.info("execution already exists", extra={"execution": name})
-    _set_claim(table, name, "started")
-    logger.info("run started", extra={"execution": name, "brief_key": brief_key})
-
-
-def _set_claim(table: Any, name: str, state: str) -> None:
-    table.update_item(
-        Key={"pk": f"TRIGGER#{name}", "sk": "TRIGGER"},
-        UpdateExpression="SET #s = :s",
-        ExpressionAttributeNames={"#s": "state"},
-        ExpressionAttributeValues={":s": state},
-    )
-
-
-def active_runs(deps: Deps) -> int:
-    """How many pipeline executions are running now (counting stops once the limit is reached)."""
-    count = 0
-    paginator = deps.client("stepfunctions").get_paginator("list_executions")
-    for page in paginator.paginate(stateMachineArn=deps.settings.state_machine_arn, statusFilter="RUNNING"):
-        count += len(page["executions"])
-        if count >= deps.settings.max_active_runs:
-            break
-    return count
-
-
-def start_next_queued(deps: Deps, *, ending: int = 0) -> list[str]:
-    """Start the oldest queued runs while there is room. `ending`: runs that are finishing but still counted."""
-    if not deps.settings.state_machine_arn:
-        return []
-    table = deps.resource("dynamodb").Table(deps.settings.runs_table)
-    room = deps.settings.max_active_runs - (active_runs(deps) - ending)
-    started: list[str] = []
-    if room <= 0:
-        return started
-    items = table.query(KeyConditionExpression=Key("pk").eq("QUEUE"), ScanIndexForward=True, Limit=room).get(
-        "Items", []
-    )
-    for item in items:
-        try:  # the conditional delete makes each queued run start once, however many runs end at once
-            table.delete_item(Key={"pk": "QUEUE", "sk": item["sk"]}, ConditionExpression="attribute_exists(pk)")
-        except ClientError as e:
-            if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                continue
-            raise
-        _start(deps, table, str(item["name"]), str(item["brief_key"]))
-        started.append(str(item["name"]))
-    return started
-
-
-def release_slot(deps: Deps) -> None:
-    """A run ended: start what waits in the queue. Never fails the run that is ending."""
-    try:
-        start_next_queued(deps, ending=1)  # the calling run is in its last step, so it still counts as running
-    except Exception:  # noqa: BLE001 - the next run to end (or the next upload) tries again
-        logger.exception("could not start the next queued run")
 
 
 def _manifest_rows(raw: bytes, key: str) -> list[tuple[int, dict[str, Any] | None, str | None]]:
@@ -352,13 +254,13 @@ def _reject(obj: S3Object, error: HookforgeError, deps: Deps) -> TriggerResult:
 
 
 def _notify_rejection(deps: Deps, key: str, body: dict[str, Any]) -> None:
-    if deps.settings.is_local or not deps.settings.notify_email:
+    """Tell the configured owner (NotifyEmail) why an upload started nothing."""
+    if not deps.settings.notify_email:
         return
-    deps.client("ses").send_email(
-        Source=deps.settings.sender_email,
-        Destination={"ToAddresses": [deps.settings.notify_email]},
-        Message={
-            "Subject": {"Data": f"hookforge could not start a run from {key[:80]}"},
-            "Body": {"Text": {"Data": f"{body['error']}: {body['message']}\n{body.get('hint') or ''}"}},
-        },
+    deps.mailer.send(
+        Mail(
+            to=(deps.settings.notify_email,),
+            subject=f"hookforge could not start a run from {key[:80]}",
+            text=f"{body['error']}: {body['message']}\n{body.get('hint') or ''}",
+        )
     )

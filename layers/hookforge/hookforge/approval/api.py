@@ -9,26 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import parse_qs, urlencode
 
 from hookforge.approval.page import SECURITY_HEADERS, render_approval_page, render_decided_page, render_status_page
-from hookforge.approval.records import (
+from hookforge.approval.records import ApprovalRecord, Decision, decide
+from hookforge.deps import Deps
+from hookforge.errors import (
     ApprovalAlreadyDecided,
     ApprovalExpired,
     ApprovalNotFound,
-    ApprovalRecord,
-    Decision,
     DecisionInvalid,
-    decide,
+    HookforgeError,
+    LinkExpired,
+    LinkTampered,
 )
-from hookforge.approval.signing import LinkExpired, LinkTampered
-from hookforge.errors import HookforgeError
 from hookforge.observability import logger
-from hookforge.steps.deps import Deps
-
-#: the local approval server serves candidate images under this path (no S3 endpoint on a laptop)
-LOCAL_MEDIA_PREFIX = "/media/"
-IMAGE_URL_TTL = 3600
 
 _STATUS: list[tuple[type[Exception], int]] = [
     (LinkTampered, 403),
@@ -48,10 +43,8 @@ class PageResponse:
 
 
 def image_url(deps: Deps, key: str) -> str:
-    """A URL the reviewer's browser can load: presigned S3 in AWS, the local server's media route locally."""
-    if deps.settings.is_local:
-        return f"{deps.settings.approval_base_url.rstrip('/')}{LOCAL_MEDIA_PREFIX}{quote(key)}"
-    return deps.store.presign(key, expires=IMAGE_URL_TTL)
+    """A URL the reviewer's browser can load (presigned S3 in AWS, the local server's media route locally)."""
+    return deps.links.image(key)
 
 
 def _verified_record(deps: Deps, approval_id: str, query: Mapping[str, str], now: float) -> ApprovalRecord:

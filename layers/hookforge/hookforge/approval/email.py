@@ -9,8 +9,7 @@ from __future__ import annotations
 import html
 import time
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import make_msgid
 
 from hookforge.approval.records import ApprovalRecord
 
@@ -28,27 +27,6 @@ class SelectionEmail:
     def html_with_sheet_url(self, url: str) -> str:
         """The HTML with the inline image pointing at `url` instead (the local copy of the email)."""
         return self.html.replace(f"cid:{self.sheet_cid}", html.escape(url, quote=True))
-
-    def mime(self, *, sender: str, recipients: list[str], contact_sheet: bytes) -> EmailMessage:
-        """multipart/alternative (text, multipart/related (html, inline JPEG)) ready for SES SendRawEmail."""
-        message = EmailMessage()
-        message["Subject"] = self.subject
-        message["From"] = sender
-        message["To"] = ", ".join(recipients)
-        message["Date"] = formatdate(usegmt=True)
-        message.set_content(self.text)
-        message.add_alternative(self.html, subtype="html")
-        html_part = message.get_body(preferencelist=("html",))
-        assert html_part is not None  # added just above
-        html_part.add_related(
-            contact_sheet,
-            maintype="image",
-            subtype="jpeg",
-            cid=f"<{self.sheet_cid}>",
-            filename="contact-sheet.jpg",
-            disposition="inline",
-        )
-        return message
 
 
 def build_email(record: ApprovalRecord, *, link: str) -> SelectionEmail:

@@ -6,14 +6,14 @@ import html
 
 from pydantic import ValidationError
 
+from hookforge.deps import Deps, Mail
 from hookforge.models import Brief
 from hookforge.observability import logger
-from hookforge.steps.deps import Deps
 from hookforge.storage import run_key
 
 
 def notify_selection_timed_out(deps: Deps, run_id: str) -> list[str]:
-    """Store `runs/<id>/selection-timeout.html` and (in AWS) email it to the reviewers; returns the recipients."""
+    """Store `runs/<id>/selection-timeout.html` and mail it to the reviewers; returns the reviewers it is for."""
     try:
         brief = Brief.model_validate(deps.store.get_json(run_key(run_id, "brief.json")))
     except (ValidationError, ValueError, KeyError, deps.client("s3").exceptions.NoSuchKey):
@@ -30,11 +30,9 @@ def notify_selection_timed_out(deps: Deps, run_id: str) -> list[str]:
     )
     key = run_key(run_id, "selection-timeout.html")
     deps.store.put_bytes(key, body.encode(), content_type="text/html")
-    if recipients and not deps.settings.is_local:
-        deps.client("ses").send_email(
-            Source=deps.settings.sender_email,
-            Destination={"ToAddresses": recipients},
-            Message={"Subject": {"Data": f"No pick for {name}: the run stopped"}, "Body": {"Html": {"Data": body}}},
-        )
+    if recipients:
+        text = f"Nobody chose a candidate within {hours}, so run {run_id} stopped (SelectionTimedOut)."
+        subject = f"No pick for {name}: the run stopped"
+        deps.mailer.send(Mail(to=tuple(recipients), subject=subject, text=text, html=body))
     logger.info("selection timeout notified", extra={"run_id": run_id, "recipients": len(recipients)})
     return recipients

@@ -14,25 +14,9 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
-from hookforge.errors import HookforgeError
+from hookforge.errors import ApprovalAlreadyDecided, ApprovalExpired, ApprovalNotFound, DecisionInvalid
 from hookforge.models import Candidate, Selection
 from hookforge.runs import plain, to_item
-
-
-class ApprovalNotFound(HookforgeError):
-    """No approval with that id."""
-
-
-class ApprovalAlreadyDecided(HookforgeError):
-    """Somebody already decided this approval."""
-
-
-class ApprovalExpired(HookforgeError):
-    """The approval's deadline has passed."""
-
-
-class DecisionInvalid(HookforgeError):
-    """The posted decision does not make sense for this approval (bad candidate number, no rounds left)."""
 
 
 class ApprovalRecord(BaseModel):

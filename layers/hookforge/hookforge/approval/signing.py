@@ -5,9 +5,7 @@ approval nor extended. The page's forms carry a *form token* `<issued>.<nonce>.<
 that only the server can mint; a POST without a valid one is refused. Single use comes from the
 conditional write that marks the approval decided (records.py), which also stores the nonce's hash.
 
-The key comes from `HOOKFORGE_APPROVAL_SECRET`, else the file named by `HOOKFORGE_APPROVAL_SECRET_FILE`,
-else (local engine) a key generated once under the engine's home, else Secrets Manager
-(`settings.approval_secret_name`, cached by Powertools).
+The key comes from `deps.Secrets.signing_key` (the settings, the local engine's key file, or Secrets Manager).
 """
 
 from __future__ import annotations
@@ -15,31 +13,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import secrets
-from pathlib import Path
 from urllib.parse import urlencode
 
-from hookforge.config import Settings
-from hookforge.errors import ConfigError, HookforgeError
+from hookforge.errors import ConfigError, LinkExpired, LinkTampered
 
-SECRET_ENV = "HOOKFORGE_APPROVAL_SECRET"
-#: the local engine points this at the key file it keeps under its home
-SECRET_FILE_ENV = "HOOKFORGE_APPROVAL_SECRET_FILE"
-HOME_ENV = "HOOKFORGE_HOME"
-KEY_FILE = "approval-secret"
 #: a form token is valid this long after the page was rendered (and never past the approval's expiry)
 FORM_TOKEN_TTL = 24 * 3600
-
-
-class LinkTampered(HookforgeError):
-    """The link or form token does not carry a valid signature (altered, truncated or forged)."""
-
-    hint = "Open the link from the selection email again; do not edit it."
-
-
-class LinkExpired(HookforgeError):
-    """The signed link or form token is past its expiry."""
 
 
 def _b64(data: bytes) -> str:
@@ -102,37 +82,3 @@ class Signer:
 
 def nonce_hash(nonce: str) -> str:
     return hashlib.sha256(nonce.encode()).hexdigest()
-
-
-def local_key(home: Path) -> bytes:
-    """The local engine's key: generated once under `home`, readable by the owner only."""
-    path = home / KEY_FILE
-    if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(48))
-    return path.read_text().strip().encode()
-
-
-def signing_key(settings: Settings, *, environ: dict[str, str] | None = None) -> bytes:
-    """The HMAC key: env var, else the local key file, else Secrets Manager (ConfigError naming what to set)."""
-    env = os.environ if environ is None else environ
-    if env.get(SECRET_ENV):
-        return env[SECRET_ENV].encode()
-    if env.get(SECRET_FILE_ENV):
-        return Path(env[SECRET_FILE_ENV]).read_text().strip().encode()
-    if settings.is_local:
-        return local_key(Path(env.get(HOME_ENV) or ".hookforge"))
-    try:
-        from aws_lambda_powertools.utilities import parameters
-
-        value = parameters.get_secret(settings.approval_secret_name, max_age=300)
-    except Exception as e:  # noqa: BLE001 - any lookup failure becomes one clear ConfigError
-        raise ConfigError(
-            f"approval signing secret {settings.approval_secret_name!r} could not be read "
-            f"({type(e).__name__}); create it or set {SECRET_ENV}"
-        ) from e
-    if not value:
-        raise ConfigError(f"approval signing secret {settings.approval_secret_name!r} is empty")
-    return str(value).encode()

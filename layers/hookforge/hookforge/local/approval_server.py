@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from hookforge.approval.api import LOCAL_MEDIA_PREFIX
 from hookforge.approval.records import ApprovalRecord, Decision
+from hookforge.deps import LOCAL_MEDIA_PREFIX, Deps
 from hookforge.local.engine import Chooser, LocalEngine
 from hookforge.observability import logger
-from hookforge.steps.deps import Deps
 
 #: keys the media route may serve (candidate stills, uploads, contact sheets, thumbnails)
 _MEDIA_PREFIXES = ("runs/", "uploads/")
@@ -92,7 +91,8 @@ class ApprovalServer:
         self.port = port
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._previous_base_url = self.deps.settings.approval_base_url
+        self._given = self.deps
+        self._previous: Deps | None = None
 
     @property
     def base_url(self) -> str:
@@ -105,9 +105,9 @@ class ApprovalServer:
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="approval-server", daemon=True)
         self._thread.start()
-        # RequestSelection signs links against this base URL; the handlers reach the same Deps
-        self.deps.settings.approval_base_url = self.base_url
-        Deps._current = self.deps
+        # RequestSelection signs links against this base URL: the handlers reach a Deps whose settings say so
+        self.deps = self._given.with_settings(approval_base_url=self.base_url)
+        self._previous = Deps.install(self.deps)
         logger.info("approval server listening", extra={"base_url": self.base_url})
         return self
 
@@ -119,7 +119,9 @@ class ApprovalServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-        self.deps.settings.approval_base_url = self._previous_base_url
+        if self._previous is not None or Deps.installed() is self.deps:
+            Deps.install(self._previous)
+        self.deps = self._given
 
     def __enter__(self) -> ApprovalServer:
         return self.start()

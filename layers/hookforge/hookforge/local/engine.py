@@ -42,7 +42,9 @@ STATE_MACHINE = "HookPipelineStateMachine"
 
 def project_root() -> Path:
     """The folder holding template.yaml (the package lives in <root>/layers/hookforge/hookforge)."""
-    configured = os.environ.get("HOOKFORGE_PROJECT_ROOT")
+    from hookforge.config import Settings
+
+    configured = Settings.from_env().project_root
     if configured:
         return Path(configured)
     here = Path(__file__).resolve()
@@ -187,12 +189,11 @@ class LocalEngine:
             self._quiet_logs()
             self._build_resources()
             self._load_state()
-            from hookforge.steps.deps import Deps
+            from hookforge.deps import Deps
 
             Deps.reset()
             self.deps = Deps.current()
             self.deps.clock = self.clock
-            Deps._current = self.deps
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -214,7 +215,7 @@ class LocalEngine:
             if self._mock is not None:
                 self._mock.stop()
                 self._mock = None
-            from hookforge.steps.deps import Deps
+            from hookforge.deps import Deps
 
             Deps.reset()
             for key, value in self._saved_env.items():
@@ -234,11 +235,10 @@ class LocalEngine:
                 sfn.stop_execution(executionArn=execution["executionArn"], cause="the local engine stopped")
 
     def _set_env(self) -> None:
-        secret_file = self.home / "approval-secret"
-        self.home.mkdir(parents=True, exist_ok=True)
-        if not secret_file.exists():
-            secret_file.write_text(secrets.token_urlsafe(48))
-            secret_file.chmod(0o600)
+        from hookforge.deps import KEY_FILE, local_key
+
+        local_key(self.home)  # created once, private from its first byte
+        secret_file = self.home / KEY_FILE
         env = {
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
@@ -304,7 +304,7 @@ class LocalEngine:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         log_dir = self.home / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        hook_logger = logging.getLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "hookforge"))
+        hook_logger = logging.getLogger("hookforge")  # the service name the engine gives Powertools above
         from hookforge.observability import logger  # noqa: F401 - creates the handler we redirect
 
         stream = (log_dir / "hookforge.jsonl").open("a", encoding="utf-8")
@@ -324,7 +324,9 @@ class LocalEngine:
         for logical_id, kwargs in tpl.tables(self.template).items():
             ddb.create_table(TableName=LOCAL_NAMES.get(logical_id, f"hookforge-local-{logical_id}"), **kwargs)
         secretsmanager = boto3.client("secretsmanager", region_name=REGION)
-        key = Path(os.environ["HOOKFORGE_APPROVAL_SECRET_FILE"]).read_text().strip()
+        from hookforge.deps import local_key
+
+        key = local_key(self.home).decode()
         secretsmanager.create_secret(Name="hookforge/approval-signing-key", SecretString=key)
         ses = boto3.client("ses", region_name=REGION)
         ses.verify_email_identity(EmailAddress="hookforge@example.com")

@@ -7,7 +7,7 @@ from hookforge.metrics.ingest import BadRow, ImportReport, import_csv, import_js
 from hookforge.metrics.model import DEFINITIONS, PLATFORMS, DayRow
 from hookforge.metrics.report import HookStat, build_report, winners
 from hookforge.metrics.stats import Interval, verdict, wilson
-from hookforge.metrics.store import MetricsStore, table_definition
+from hookforge.metrics.store import MetricsStore
 
 __all__ = [
     "DEFINITIONS",
@@ -25,7 +25,6 @@ __all__ = [
     "import_json",
     "parse_csv",
     "parse_json",
-    "table_definition",
     "verdict",
     "wilson",
     "winners",

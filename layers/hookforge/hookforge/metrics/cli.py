@@ -15,8 +15,9 @@ from urllib.parse import parse_qs, urlparse
 import typer
 from rich.console import Console
 
+from hookforge.cli_options import HomeOption
 from hookforge.errors import ReportInvalid
-from hookforge.metrics.dashboard import Filters, render_dashboard
+from hookforge.metrics.dashboard import Filters, respond
 from hookforge.metrics.ingest import IMPORT_REPORT_SUFFIX, import_csv
 from hookforge.metrics.model import PLATFORMS
 from hookforge.metrics.report import build_report, format_table
@@ -26,9 +27,6 @@ metrics_app = typer.Typer(
 )
 console = Console(stderr=True)
 
-HomeOption = Annotated[
-    Path, typer.Option("--home", envvar="HOOKFORGE_HOME", help="Local state: mirrored bucket and tables.")
-]
 PlatformFilter = Annotated[str | None, typer.Option("--platform", help=f"Only this platform: {', '.join(PLATFORMS)}.")]
 FromOption = Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD), inclusive.")]
 ToOption = Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD), inclusive.")]
@@ -116,17 +114,20 @@ def _poster_data_uri(store: Any, key: str) -> str | None:
 
 
 def render_local(engine: Any, filters: Filters) -> str:
+    query = {"platform": filters.platform or "", "from": filters.date_from or "", "to": filters.date_to or ""}
+    return _respond(engine, "/dashboard", query)[2]
+
+
+def _respond(engine: Any, path: str, query: dict[str, str]) -> tuple[int, str, str]:
+    """The dashboard handler's own routes, on the local tables (posters inlined: no S3 endpoint on a laptop)."""
     deps = engine.deps
-    target = deps.settings.hook_rate_target
-    stats = build_report(
-        deps.metrics,
-        target=target,
-        daily=True,
-        platform=filters.platform,
-        date_from=filters.date_from,
-        date_to=filters.date_to,
+    return respond(
+        path,
+        query,
+        metrics=deps.metrics,
+        target=deps.settings.hook_rate_target,
+        poster_url=lambda key: _poster_data_uri(deps.store, key),
     )
-    return render_dashboard(stats, target=target, filters=filters, poster_url=lambda k: _poster_data_uri(deps.store, k))
 
 
 def dashboard_command(
@@ -162,22 +163,9 @@ def _handler(engine: Any) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the http.server API
             url = urlparse(self.path)
-            q = {k: v[0] for k, v in parse_qs(url.query).items()}
-            try:
-                f = Filters.parse(platform=q.get("platform"), date_from=q.get("from"), date_to=q.get("to"))
-            except ValueError as e:
-                self._send(400, "text/plain; charset=utf-8", str(e).encode())
-                return
-            if url.path in ("/", "/dashboard"):
-                self._send(200, "text/html; charset=utf-8", render_local(engine, f).encode())
-            elif url.path == "/hooks":
-                target = engine.deps.settings.hook_rate_target
-                stats = build_report(
-                    engine.deps.metrics, target=target, platform=f.platform, date_from=f.date_from, date_to=f.date_to
-                )
-                self._send(200, "application/json", json.dumps([s.to_dict() for s in stats]).encode())
-            else:
-                self._send(404, "text/plain; charset=utf-8", b"not found")
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            status, ctype, body = _respond(engine, "/dashboard" if url.path == "/" else url.path, query)
+            self._send(status, ctype, body.encode())
 
         def _send(self, status: int, ctype: str, body: bytes) -> None:
             self.send_response(status)

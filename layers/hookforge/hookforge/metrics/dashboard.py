@@ -9,12 +9,14 @@ Everything that comes from data is escaped.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from hookforge.metrics.model import DEFINITIONS, PLATFORMS
-from hookforge.metrics.report import NO_DATA, HookStat
+from hookforge.metrics.report import NO_DATA, HookStat, build_report
 
 _VERDICT_CLASS = {"winner": "winner", "below target": "below", "needs data": "needs"}
 
@@ -231,3 +233,34 @@ def render_dashboard(
         f"<tbody>{''.join(rows)}</tbody></table></section></main>"
         f"<footer><ul>{definitions}</ul></footer></body></html>"
     )
+
+
+#: the routes `GET /dashboard` and `GET /hooks` answer, in AWS (API Gateway) and locally (`dashboard --serve`)
+ROUTES = ("/dashboard", "/hooks")
+
+
+def respond(
+    path: str,
+    query: Mapping[str, str],
+    *,
+    metrics: Any,
+    target: float,
+    poster_url: Callable[[str], str | None],
+) -> tuple[int, str, str]:
+    """Answer one dashboard request: (status, content type, body). `/dashboard` is the HTML page, `/hooks` the
+    ranking as JSON; a bad filter is a 400 naming it, any other path a 404."""
+    if path not in ROUTES:
+        return 404, "text/plain; charset=utf-8", "not found"
+    try:
+        f = Filters.parse(platform=query.get("platform"), date_from=query.get("from"), date_to=query.get("to"))
+    except ValueError as e:
+        if path == "/hooks":
+            return 400, "application/json", json.dumps({"error": "BadRequest", "message": str(e)})
+        return 400, "text/plain; charset=utf-8", str(e)
+    daily = path == "/dashboard"
+    stats = build_report(
+        metrics, target=target, daily=daily, platform=f.platform, date_from=f.date_from, date_to=f.date_to
+    )
+    if path == "/hooks":
+        return 200, "application/json", json.dumps([s.to_dict() for s in stats])
+    return 200, "text/html; charset=utf-8", render_dashboard(stats, target=target, filters=f, poster_url=poster_url)

@@ -7,7 +7,6 @@ injected through `ProviderContext`, so tests swap in `httpx.MockTransport` or mo
 from __future__ import annotations
 
 import importlib
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,22 +20,8 @@ from hookforge.models import PromptIdea
 from hookforge.storage import ArtifactStore
 
 
-def _default_secret(env_var: str, secret_name: str) -> str:
-    value = os.environ.get(env_var)
-    if value:
-        return value
-    if os.environ.get("HOOKFORGE_STAGE") != "local":
-        try:
-            from aws_lambda_powertools.utilities import parameters
-
-            secret = parameters.get_secret(secret_name, max_age=300)
-            if secret:
-                return str(secret)
-        except Exception as e:  # noqa: BLE001 - any lookup failure becomes one clear ConfigError
-            raise ConfigError(
-                f"secret {secret_name!r} could not be read from Secrets Manager ({type(e).__name__}); "
-                f"create it or set {env_var}"
-            ) from e
+def _no_secret(env_var: str, secret_name: str) -> str:
+    """A context built without a secret reader (deps injects `Secrets.get`) has no keys to give."""
     raise ConfigError(f"missing API key: set the environment variable {env_var} (or the secret {secret_name!r} in AWS)")
 
 
@@ -47,7 +32,7 @@ class ProviderContext:
     settings: Settings
     store: ArtifactStore
     http: httpx.Client | None = None
-    secret: Callable[[str, str], str] = _default_secret
+    secret: Callable[[str, str], str] = _no_secret
     clients: dict[str, Any] = field(default_factory=dict)
     #: how providers sleep between their own retries (tests inject a recorder instead of waiting)
     sleep: Callable[[float], None] = time.sleep

@@ -11,7 +11,6 @@ ContentRejected. The client is `bedrock-runtime` from the provider context (boto
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
@@ -59,7 +58,7 @@ class BedrockCanvasImages:
     ) -> None:
         self.ctx = ctx
         self._client = client
-        self.quality = quality or os.environ.get("NOVA_CANVAS_QUALITY") or "standard"
+        self.quality = quality or ctx.settings.nova_canvas_quality or "standard"
         if self.quality not in PRICES:
             raise ConfigError(f"Nova Canvas quality {self.quality!r} is unknown; use standard or premium")
         self.cfg_scale = cfg_scale

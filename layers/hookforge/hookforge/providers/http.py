@@ -23,7 +23,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -33,6 +33,8 @@ from hookforge.observability import logger
 TRANSIENT_STATUS = frozenset({408, 500, 502, 503, 504})
 #: the longest Retry-After we honour in-process; longer waits belong to the state machine's Retry
 MAX_RETRY_AFTER = 10.0
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,63 @@ class RetryPolicy:
         if self.attempts < 1 or self.timeout <= 0:
             raise ValueError("a retry policy needs attempts >= 1 and a positive timeout")
 
-    def delay(self, attempt: int, rng: random.Random, retry_after: float | None = None) -> float:
-        """Full jitter: uniform in [0, min(max_delay, base * 2**attempt)]; a short Retry-After is a floor."""
+    def jitter(self, attempt: int, rng: random.Random) -> float:
+        """Full jitter: uniform in [0, min(max_delay, base * 2**attempt)], so clients that failed together
+        do not come back together."""
         ceiling = min(self.max_delay, self.base_delay * (2**attempt))
-        wait = rng.uniform(0, ceiling)
+        return rng.uniform(0, ceiling)
+
+    def delay(self, attempt: int, rng: random.Random, retry_after: float | None = None) -> float:
+        """HttpCaller's wait: full jitter, with a short Retry-After (at most MAX_RETRY_AFTER) as a floor."""
+        wait = self.jitter(attempt, rng)
         if retry_after is not None:
             wait = max(wait, min(retry_after, MAX_RETRY_AFTER))
         return wait
+
+    def backoff(
+        self, attempt: int, rng: random.Random, *, retry_after: float | None = None, floor: float = 0.0
+    ) -> float:
+        """The wait for callers that run their own loop through `run` (an SDK raising its own errors).
+
+        A Retry-After the server sent is the wait itself, kept within [floor, max_delay]: the server knows
+        when it will take the call again. Otherwise full jitter on top of `floor`, the shortest wait the
+        API allows between two calls (e.g. Runway's one poll per 5 s).
+        """
+        if retry_after is not None:
+            return min(self.max_delay, max(floor, retry_after))
+        return floor + self.jitter(attempt, rng)
+
+    def run(
+        self,
+        fn: Callable[[], T],
+        *,
+        retry_if: Callable[[Exception], bool],
+        sleep: Callable[[float], None],
+        rng: random.Random,
+        retry_after: Callable[[Exception], str | None] | None = None,
+        floor: float = 0.0,
+        on_retry: Callable[[int, Exception, float], None] | None = None,
+    ) -> T:
+        """`fn()` tried up to `attempts` times, sleeping `backoff` between tries, for calls that fail by raising.
+
+        Only errors `retry_if` accepts are tried again, so the caller keeps the say over what is safe to
+        repeat (a POST that may have reached the server is not); any other error propagates at once, and
+        the last attempt's error propagates unchanged for the caller to name. `retry_after` reads a
+        Retry-After header from an error; `on_retry(attempt, error, delay)` runs before each sleep.
+        """
+        for attempt in range(self.attempts):
+            try:
+                return fn()
+            except Exception as e:
+                if not retry_if(e) or attempt + 1 >= self.attempts:
+                    raise
+                delay = self.backoff(
+                    attempt, rng, retry_after=parse_retry_after(retry_after(e) if retry_after else None), floor=floor
+                )
+                if on_retry is not None:
+                    on_retry(attempt, e, delay)
+                sleep(delay)
+        raise AssertionError("unreachable: attempts >= 1 and the last attempt returns or raises")
 
 
 Classifier = Callable[[httpx.Response], None]
@@ -101,14 +153,18 @@ def parse_json(response: httpx.Response, *, provider: str) -> Any:
         ) from e
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
+def parse_retry_after(value: str | None) -> float | None:
+    """A Retry-After header in seconds (never negative); None when absent or not a number (an HTTP date)."""
     if not value:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
         return None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    return parse_retry_after(response.headers.get("retry-after"))
 
 
 class HttpCaller:

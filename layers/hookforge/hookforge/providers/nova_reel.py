@@ -20,7 +20,6 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hookforge.errors import (
-    ConfigError,
     ProviderError,
     ProviderUnavailable,
 )
@@ -58,20 +57,11 @@ class NovaReelVideo:
 
     @property
     def bedrock(self) -> Any:
-        client = self.ctx.clients.get("bedrock-runtime")
-        if client is None:
-            import boto3
-
-            client = boto3.client("bedrock-runtime", region_name=self.ctx.settings.region)
-            self.ctx.clients["bedrock-runtime"] = client
-        return client
+        """The bedrock-runtime client (the local engine's deps refuse it with a ConfigError: moto has no Bedrock)."""
+        return self.ctx.client("bedrock-runtime")
 
     def submit(self, request: VideoRequest) -> VideoTask:
-        if self.ctx.settings.is_local and "bedrock-runtime" not in self.ctx.clients:
-            raise ConfigError(
-                "nova-reel runs on Amazon Bedrock, which the local engine never reaches (it uses fake AWS "
-                "credentials); deploy the stack with `sam deploy`, or use runway or kenburns locally"
-            )
+        bedrock = self.bedrock  # before any work: a stage without Bedrock fails here, and a chain moves on
         if request.ratio != "16:9":
             logger.info("nova reel renders 16:9; the effects step reframes it", extra={"ratio": request.ratio})
         image = prepare_image(request.image, DIMENSION.replace("x", ":"))
@@ -89,7 +79,7 @@ class NovaReelVideo:
         prefix = run_key(request.run_id, "video", f"nova-reel-{request.attempt}")
         token = request_token(request.run_id, request.attempt)
         try:
-            answer = self.bedrock.start_async_invoke(
+            answer = bedrock.start_async_invoke(
                 modelId=MODEL_ID,
                 modelInput=model_input,
                 outputDataConfig={"s3OutputDataConfig": {"s3Uri": f"s3://{self.ctx.store.bucket}/{prefix}"}},

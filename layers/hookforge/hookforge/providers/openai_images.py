@@ -9,7 +9,6 @@ become `ContentRejected`, which the state machine never retries.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -110,8 +109,8 @@ class OpenAIImages:
         max_bytes: int = MAX_IMAGE_BYTES,
     ) -> None:
         self.ctx = ctx
-        self.model = model or os.environ.get("OPENAI_IMAGE_MODEL") or None
-        self.quality = quality or os.environ.get("OPENAI_IMAGE_QUALITY") or None
+        self.model = model or ctx.settings.openai_image_model or None
+        self.quality = quality or ctx.settings.openai_image_quality or None
         self.max_bytes = max_bytes
         self.caller = HttpCaller(
             ctx.http_client(),

@@ -9,7 +9,8 @@ to repeat and are retried with jittered backoff.
 
 Before any call the model, ratio and duration are checked against what the model accepts (the error
 lists the allowed values), the picked still is cropped or padded to the model's ratio and re-encoded,
-and the motion prompt is trimmed to Runway's limit.
+and the motion prompt is trimmed to Runway's limit. The model tables and that check live in `runway_models`
+(re-exported here); retries follow the shared `RetryPolicy` of `providers/http.py`.
 """
 
 from __future__ import annotations
@@ -18,14 +19,12 @@ import base64
 import io
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
 from PIL import Image, ImageOps
 
 from hookforge.errors import (
-    BriefInvalid,
     ContentRejected,
     ImageInvalid,
     ProviderAuthError,
@@ -36,82 +35,52 @@ from hookforge.errors import (
 )
 from hookforge.observability import logger
 from hookforge.providers.base import ProviderContext, VideoRequest, VideoStatus, VideoTask
+from hookforge.providers.http import RetryPolicy
+from hookforge.providers.runway_models import (
+    ASPECT_RATIOS,
+    DEFAULT_MODEL,
+    MODELS,
+    PROMPT_LIMIT,
+    RunwayModel,
+    resolve,
+)
 from hookforge.video_polling import MIN_WAIT
+
+__all__ = [
+    "API_SECRET_ENV",
+    "API_SECRET_NAME",
+    "API_VERSION",
+    "ASPECT_RATIOS",
+    "ATTEMPTS",
+    "CONNECT_TIMEOUT",
+    "DATA_URI_LIMIT",
+    "DEFAULT_MODEL",
+    "MODELS",
+    "PROMPT_LIMIT",
+    "RETRY",
+    "USD_PER_CREDIT",
+    "RunwayModel",
+    "RunwayVideo",
+    "data_uri",
+    "prepare_image",
+    "resolve",
+    "trim_prompt",
+]
 
 API_SECRET_ENV = "RUNWAYML_API_SECRET"
 API_SECRET_NAME = "hookforge/runway"
 API_VERSION = "2024-11-06"
-#: Runway's limit on promptText (UTF-16 code units)
-PROMPT_LIMIT = 1000
 #: data URIs are accepted up to 5 MB; bigger images go through POST /v1/uploads
 DATA_URI_LIMIT = 5 * 1024 * 1024
 #: Runway credits are sold at one US cent each
 USD_PER_CREDIT = 0.01
-#: attempts per call (1 + retries) and the backoff base/cap in seconds
-ATTEMPTS = 4
-BACKOFF_BASE = 1.0
-BACKOFF_CAP = 20.0
+#: attempts per call (1 + retries), full-jitter backoff from 1 s capped at 20 s, and the read timeout
+RETRY = RetryPolicy(attempts=4, base_delay=1.0, max_delay=20.0, timeout=60.0)
+ATTEMPTS = RETRY.attempts
+#: a connection that does not open in this time never reached Runway, so even a create may be retried
+CONNECT_TIMEOUT = 10.0
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class RunwayModel:
-    """What one Runway image-to-video model accepts, costs and usually takes."""
-
-    name: str
-    ratios: tuple[str, ...]
-    min_duration: int
-    max_duration: int
-    credits_per_second: float
-    #: typical wall-clock generation time: base + per_output_second x duration (seconds)
-    base_seconds: float
-    per_output_second: float
-
-    def expected_seconds(self, duration: int) -> float:
-        return self.base_seconds + self.per_output_second * duration
-
-    def credits(self, duration: int) -> float:
-        return self.credits_per_second * duration
-
-
-_GEN4_RATIOS = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")
-MODELS: dict[str, RunwayModel] = {
-    "gen4_turbo": RunwayModel("gen4_turbo", _GEN4_RATIOS, 2, 10, 5, base_seconds=20, per_output_second=8),
-    "gen4.5": RunwayModel("gen4.5", _GEN4_RATIOS, 2, 10, 12, base_seconds=40, per_output_second=12),
-}
-DEFAULT_MODEL = "gen4_turbo"
-
-#: brief aspect -> Runway ratio (4:5 has no exact match: 832:1104 is 3:4, the closest portrait ratio)
-ASPECT_RATIOS = {
-    "16:9": "1280:720",
-    "9:16": "720:1280",
-    "1:1": "960:960",
-    "4:5": "832:1104",
-    "4:3": "1104:832",
-    "3:4": "832:1104",
-    "21:9": "1584:672",
-}
-
-
-def resolve(model: str | None, ratio: str, duration: int) -> tuple[RunwayModel, str]:
-    """The model and Runway ratio for a request; BriefInvalid listing the allowed values otherwise."""
-    name = model or DEFAULT_MODEL
-    spec = MODELS.get(name)
-    if spec is None:
-        raise BriefInvalid(f"Runway model {name!r} is not supported; choose one of: {', '.join(MODELS)}")
-    runway_ratio = ASPECT_RATIOS.get(ratio, ratio)
-    if runway_ratio not in spec.ratios:
-        aspects = sorted(a for a, r in ASPECT_RATIOS.items() if r in spec.ratios)
-        raise BriefInvalid(
-            f"ratio {ratio!r} is not available on {name}; use an aspect ({', '.join(aspects)}) "
-            f"or a ratio ({', '.join(spec.ratios)})"
-        )
-    if not spec.min_duration <= duration <= spec.max_duration:
-        raise BriefInvalid(
-            f"duration {duration}s is not available on {name}; use {spec.min_duration} to {spec.max_duration} seconds"
-        )
-    return spec, runway_ratio
 
 
 def trim_prompt(text: str, *, limit: int = PROMPT_LIMIT) -> str:
@@ -195,8 +164,8 @@ class RunwayVideo:
                 api_key=self.ctx.secret(API_SECRET_ENV, API_SECRET_NAME),
                 runway_version=API_VERSION,
                 max_retries=0,  # the SDK would retry POSTs blindly; see the module docstring
-                timeout=httpx.Timeout(60.0, connect=10.0),
-                http_client=self.ctx.http_client(timeout=60.0),
+                timeout=httpx.Timeout(RETRY.timeout, connect=CONNECT_TIMEOUT),
+                http_client=self.ctx.http_client(timeout=RETRY.timeout),
             )
         return self._client
 
@@ -286,33 +255,23 @@ class RunwayVideo:
                 raise ProviderError(f"Runway's upload storage refused the image (HTTP {response.status_code})")
             return response
 
-        for attempt in range(ATTEMPTS):
-            try:
-                send()
-                break
-            except (ProviderUnavailable, httpx.TransportError) as e:
-                if attempt == ATTEMPTS - 1:
-                    raise ProviderUnavailable(f"uploading the still to Runway failed {ATTEMPTS} times: {e}") from e
-                self.ctx.sleep(self._backoff(attempt))
+        transient = (ProviderUnavailable, httpx.TransportError)
+        try:
+            RETRY.run(send, retry_if=lambda e: isinstance(e, transient), sleep=self.ctx.sleep, rng=self.rng)
+        except transient as e:
+            raise ProviderUnavailable(f"uploading the still to Runway failed {RETRY.attempts} times: {e}") from e
         logger.info("still uploaded to runway", extra={"bytes": len(jpeg)})
         return str(started["runwayUri"])
-
-    def _backoff(self, attempt: int, retry_after: str | None = None, *, floor: float = 0.0) -> float:
-        """Full-jitter exponential backoff above `floor`; Runway's Retry-After wins when it is given (capped)."""
-        if retry_after:
-            try:
-                return min(BACKOFF_CAP, max(floor, float(retry_after)))
-            except ValueError:
-                pass
-        return floor + self.rng.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))
 
     def _call(self, what: str, fn: Callable[[], T], *, creates: bool = False, floor: float = 0.0) -> T:
         """Run one SDK call with retries where they are safe; map SDK errors to named hookforge errors."""
         import runwayml
 
-        last: Exception | None = None
-        for attempt in range(ATTEMPTS):
-            retry_after: str | None = None
+        # Runway answered and created nothing (429/5xx), or the connection may not have opened: retried;
+        # `attempt` turns every other error (including a create that may have reached Runway) into a final one
+        retryable = (runwayml.RateLimitError, runwayml.InternalServerError, runwayml.APIConnectionError)
+
+        def attempt() -> T:
             try:
                 return fn()
             except (runwayml.AuthenticationError, runwayml.PermissionDeniedError) as e:
@@ -320,11 +279,8 @@ class RunwayVideo:
                     f"Runway rejected the API key (HTTP {e.status_code}); check {API_SECRET_ENV} "
                     f"or the secret {API_SECRET_NAME!r}"
                 ) from e
-            except runwayml.RateLimitError as e:
-                last = e
-                retry_after = e.response.headers.get("retry-after")
-            except runwayml.InternalServerError as e:
-                last = e
+            except (runwayml.RateLimitError, runwayml.InternalServerError):
+                raise
             except runwayml.APIStatusError as e:
                 reason = _reason(e)
                 if any(word in reason.lower() for word in ("moderation", "safety", "content policy")):
@@ -336,25 +292,36 @@ class RunwayVideo:
                         "the create request reached Runway but its answer was lost "
                         f"({type(e.__cause__ or e).__name__}); a task may exist, so it is not sent again"
                     ) from e
-                last = e
-            if attempt < ATTEMPTS - 1:
-                delay = self._backoff(attempt, retry_after, floor=floor)
-                logger.warning(
-                    "runway call retried",
-                    extra={
-                        "call": what,
-                        "attempt": attempt + 1,
-                        "delay_s": round(delay, 2),
-                        "error": type(last).__name__,
-                    },
-                )
-                self.ctx.sleep(delay)
-        assert last is not None
-        status = getattr(last, "status_code", None)
-        if status == 429:
-            raise ProviderThrottled(
-                f"Runway answered 429 to {ATTEMPTS} {what} attempts (rate limit or daily task cap): {_reason(last)}; "
-                "wait, raise the account's tier, or list a fallback provider in the brief"
+                raise
+
+        def retry_after(e: Exception) -> str | None:
+            # only a 429's Retry-After is honoured (Runway's rate limit and daily cap say when to come back)
+            return e.response.headers.get("retry-after") if isinstance(e, runwayml.RateLimitError) else None
+
+        def retried(n: int, e: Exception, delay: float) -> None:
+            logger.warning(
+                "runway call retried",
+                extra={"call": what, "attempt": n + 1, "delay_s": round(delay, 2), "error": type(e).__name__},
+            )
+
+        try:
+            return RETRY.run(
+                attempt,
+                retry_if=lambda e: isinstance(e, retryable),
+                sleep=self.ctx.sleep,
+                rng=self.rng,
+                retry_after=retry_after,
+                floor=floor,
+                on_retry=retried,
+            )
+        except retryable as last:
+            status = getattr(last, "status_code", None)
+            if status == 429:
+                raise ProviderThrottled(
+                    f"Runway answered 429 to {RETRY.attempts} {what} attempts (rate limit or daily task cap): "
+                    f"{_reason(last)}; wait, raise the account's tier, or list a fallback provider in the brief"
+                ) from last
+            detail = f"HTTP {status}" if status else type(last).__name__
+            raise ProviderUnavailable(
+                f"Runway failed {RETRY.attempts} {what} attempts ({detail}); try again later"
             ) from last
-        detail = f"HTTP {status}" if status else type(last).__name__
-        raise ProviderUnavailable(f"Runway failed {ATTEMPTS} {what} attempts ({detail}); try again later") from last

@@ -11,7 +11,6 @@ Key: `STABILITY_API_KEY` locally, the secret `hookforge/stability` in AWS. Moder
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 
@@ -73,7 +72,7 @@ class StabilityImages:
         max_bytes: int = MAX_IMAGE_BYTES,
     ) -> None:
         self.ctx = ctx
-        self.model = model or os.environ.get("STABILITY_IMAGE_MODEL") or "core"
+        self.model = model or ctx.settings.stability_image_model or "core"
         self.max_bytes = max_bytes
         self.caller = HttpCaller(
             ctx.http_client(),

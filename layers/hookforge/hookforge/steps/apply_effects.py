@@ -5,13 +5,13 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from hookforge.deps import Deps
 from hookforge.effects import render
 from hookforge.effects.mix import SPEECH_AT, Soundtrack
 from hookforge.effects.sound import check_music
 from hookforge.errors import VideoInvalid, VoiceoverInvalid
 from hookforge.models import ApplyEffectsInput, EffectsSpec, HookRender
 from hookforge.observability import logger
-from hookforge.steps.deps import Deps
 from hookforge.steps.validate_brief import check_music_object
 from hookforge.storage import run_key
 

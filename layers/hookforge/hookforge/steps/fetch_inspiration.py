@@ -11,12 +11,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from hookforge.deps import Deps
 from hookforge.errors import HookforgeError, ProviderError
 from hookforge.models import FetchInspirationInput, Inspiration, PromptIdea
 from hookforge.observability import logger
 from hookforge.providers.base import inspiration_source
 from hookforge.providers.ranking import dedupe
-from hookforge.steps.deps import Deps
 from hookforge.storage import run_key
 
 #: seconds after which the chain stops starting web sources: one more source (at most ~32 s with its retries)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from hookforge.deps import Deps
 from hookforge.errors import ImageInvalid
 from hookforge.media import check_image
 from hookforge.models import Candidate, GeneratedCandidate, GenerateImageInput, PromptIdea
 from hookforge.observability import logger
 from hookforge.providers.base import ImageRequest, image_generator
-from hookforge.steps.deps import Deps
 from hookforge.storage import run_key
 
 _EXT = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import html
 
-from hookforge import notify, triggers
+from hookforge import notify
+from hookforge.deps import Deps
 from hookforge.models import Notification, NotifyDoneInput
 from hookforge.observability import logger
-from hookforge.steps.deps import Deps
+from hookforge.runqueue import release_slot
 from hookforge.storage import run_key
 
 
@@ -41,6 +42,6 @@ def run(event: NotifyDoneInput, deps: Deps) -> Notification:
         body_text=text,
     )
     deps.runs.update(run_id, step="NotifyDone", status="SUCCEEDED", hook_id=event.hook.hook_id)
-    triggers.release_slot(deps)
+    release_slot(deps)
     logger.info("run succeeded", extra={"run_id": run_id, "hook_id": event.hook.hook_id})
     return Notification(sent_to=sent_to, message_key=run_key(run_id, name))

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import httpx
 
+from hookforge.deps import Deps
 from hookforge.errors import ContentRejected, ProviderUnavailable, VideoFailed, VideoInvalid, VideoTimedOut
 from hookforge.media import probe
 from hookforge.models import PollVideoInput, VideoJob
 from hookforge.observability import logger
 from hookforge.providers.base import VideoStatus, video_generator
 from hookforge.steps import submit_video
-from hookforge.steps.deps import Deps
 from hookforge.storage import run_key
 from hookforge.video_polling import Observation, PollHistory, next_wait
 

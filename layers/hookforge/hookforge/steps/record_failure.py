@@ -5,11 +5,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from hookforge import notify, triggers
+from hookforge import notify
 from hookforge.approval.notify import notify_selection_timed_out
+from hookforge.deps import Deps
 from hookforge.models import FailureRecord, RecordFailureInput
 from hookforge.observability import logger
-from hookforge.steps.deps import Deps
+from hookforge.runqueue import release_slot
 from hookforge.storage import run_key
 
 #: friendlier names for errors Step Functions raises itself
@@ -56,7 +57,7 @@ def run(event: RecordFailureInput, deps: Deps) -> FailureRecord:
         deps.runs.start(event.run_id, brief_key=str(extra.get("brief_key", "")))
     deps.runs.update(event.run_id, status="FAILED", error=error_name, error_message=message, failed_state=state)
     notify_failure(deps, record)
-    triggers.release_slot(deps)
+    release_slot(deps)
     if error_name == "SelectionTimedOut":
         notify_selection_timed_out(deps, event.run_id)
     logger.error("run failed", extra={"run_id": event.run_id, "error": error_name, "failed_state": state})

@@ -5,9 +5,9 @@ The hook id goes into the ad name (e.g. 'summer-sale | hk-1a2b3c4d5e') so ad-pla
 
 from __future__ import annotations
 
+from hookforge.deps import Deps
 from hookforge.models import HookRecord, RegisterHookInput
 from hookforge.observability import logger
-from hookforge.steps.deps import Deps
 
 
 def hook_id_for(run_id: str) -> str:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from hookforge.approval.email import build_email
 from hookforge.approval.records import ApprovalRecord, new_approval_id
 from hookforge.approval.sheet import render_sheet
+from hookforge.deps import Deps, Mail
 from hookforge.errors import NoCandidates
 from hookforge.models import Candidate, RequestSelectionInput, SelectionRequest
 from hookforge.observability import logger
-from hookforge.steps.deps import Deps
 from hookforge.storage import run_key
 
 
@@ -67,18 +67,15 @@ def run(event: RequestSelectionInput, deps: Deps) -> SelectionRequest:
 
     mail = build_email(record, link=link)
     reviewers = event.brief.selection.reviewers
-    if deps.settings.is_local or not reviewers:
-        # the email sits next to the run's artifacts; the sheet is referenced relative to runs/<id>/
+    inline = ((mail.sheet_cid, sheet.contact_sheet),)
+    message = Mail(to=tuple(reviewers), subject=mail.subject, text=mail.text, html=mail.html, inline=inline)
+    sent = deps.mailer.send(message)
+    if not sent:
+        # not mailed (locally, or no reviewers): the email sits next to the run's artifacts, its sheet referenced
+        # relative to runs/<id>/
         body = mail.html_with_sheet_url(f"{folder}/contact-sheet.jpg")
         deps.store.put_bytes(run_key(event.run_id, "email.html"), body.encode(), content_type="text/html")
         deps.store.put_bytes(run_key(event.run_id, "email.txt"), mail.text.encode(), content_type="text/plain")
-        if not deps.settings.is_local:
-            logger.warning("no reviewers in the brief: email stored, not sent", extra={"run_id": event.run_id})
-    else:
-        message = mail.mime(sender=deps.settings.sender_email, recipients=reviewers, contact_sheet=sheet.contact_sheet)
-        deps.client("ses").send_raw_email(
-            Source=deps.settings.sender_email, Destinations=reviewers, RawMessage={"Data": message.as_bytes()}
-        )
     deps.runs.update(event.run_id, step="RequestSelection", status="AWAITING_SELECTION", approval_id=approval_id)
     logger.info(
         "selection requested",

@@ -1,9 +1,9 @@
 """SubmitVideo: start image-to-video for the picked still (step 4 of the workflow), exactly once per attempt.
 
-Every submission is an *attempt* recorded in the runs table as `RUN#<run_id> / VIDEO#<n>` before the
-provider is called (a conditional put: only one invocation can claim it) and completed with the task id
-right after. A retried or re-driven SubmitVideo therefore finds the task it already created and returns
-it instead of creating (and paying for) a second one. Claim states:
+Every submission is an *attempt* recorded in the runs table as `RUN#<run_id> / VIDEO#<n>` (a
+`hookforge.runs.VideoClaim`) before the provider is called (a conditional put: only one invocation can claim
+it) and completed with the task id right after. A retried or re-driven SubmitVideo therefore finds the task it
+already created and returns it instead of creating (and paying for) a second one. Claim states:
 
 - `CREATING`: the call is out (or the invocation died during it) -> never sent again (VideoSubmitUnconfirmed);
 - `CREATED`: the task exists -> replayed as the same VideoJob;
@@ -16,8 +16,7 @@ provider moves to the next as a new attempt; a content-policy rejection never do
 
 from __future__ import annotations
 
-from typing import Any
-
+from hookforge.deps import Deps
 from hookforge.errors import (
     ConfigError,
     HookforgeError,
@@ -30,7 +29,7 @@ from hookforge.errors import (
 from hookforge.models import Brief, Selection, SubmitVideoInput, VideoJob
 from hookforge.observability import logger
 from hookforge.providers.base import VideoRequest, video_generator
-from hookforge.steps.deps import Deps
+from hookforge.runs import VideoClaim, video_claim_key
 from hookforge.video_polling import MIN_WAIT, first_wait
 
 #: errors after which the next provider of the chain is tried
@@ -44,25 +43,26 @@ FALLBACK_ERRORS: tuple[type[HookforgeError], ...] = (
 
 
 def claim_key(attempt: int) -> str:
-    return f"VIDEO#{attempt}"
+    """The runs-table sort key of an attempt's claim (PollVideo marks a failed task's outcome on it)."""
+    return video_claim_key(attempt)
 
 
 def run(event: SubmitVideoInput, deps: Deps) -> VideoJob:
-    claims = sorted(deps.runs.children(event.run_id, "VIDEO#"), key=lambda c: int(c["attempt"]))
+    claims = deps.runs.video_claims(event.run_id)
     if claims:
         last = claims[-1]
-        if last.get("state") == "CREATED":
-            logger.info("video task already submitted", extra={"run_id": event.run_id, "attempt": last["attempt"]})
+        if last.state == "CREATED":
+            logger.info("video task already submitted", extra={"run_id": event.run_id, "attempt": last.attempt})
             return job_from_claim(last, deps)
         return start(
             event.run_id,
             event.brief,
             event.selection,
             deps,
-            provider_index=int(last["provider_index"]),
-            attempt=int(last["attempt"]),
-            fallbacks=list(last.get("fallbacks") or []),
-            deadline=last.get("deadline"),
+            provider_index=last.provider_index,
+            attempt=last.attempt,
+            fallbacks=list(last.fallbacks),
+            deadline=last.deadline,
         )
     return start(event.run_id, event.brief, event.selection, deps, attempt=event.attempt)
 
@@ -125,28 +125,26 @@ def submit_attempt(
 ) -> VideoJob:
     """Create the task of one attempt at most once (see the module docstring)."""
     provider = brief.video.providers[provider_index]
-    key = claim_key(attempt)
-    claim: dict[str, Any] = {
-        "attempt": attempt,
-        "provider": provider,
-        "provider_index": provider_index,
-        "resubmits": resubmits,
-        "fallbacks": fallbacks,
-        "deadline": deadline,
-        "ratio": brief.video.ratio,
-        "state": "CREATING",
-        "claimed_at": deps.clock(),
-    }
-    if not deps.runs.put_child(run_id, key, claim, only_if_new=True):
-        existing = deps.runs.get_child(run_id, key) or {}
-        state = existing.get("state")
-        if state == "CREATED":
+    claim = VideoClaim(
+        attempt=attempt,
+        provider=provider,
+        provider_index=provider_index,
+        resubmits=resubmits,
+        fallbacks=fallbacks,
+        deadline=deadline,
+        ratio=brief.video.ratio,
+        state="CREATING",
+        claimed_at=deps.clock(),
+    )
+    if not deps.runs.claim_video(run_id, claim):
+        existing = deps.runs.video_claim(run_id, attempt)
+        state = existing.state if existing is not None else None
+        if existing is not None and existing.state == "CREATED":
             return job_from_claim(existing, deps)
-        if state != "NOT_CREATED" or not deps.runs.replace_child_if(
-            run_id, key, claim, field="state", equals="NOT_CREATED"
-        ):
+        if state != "NOT_CREATED" or not deps.runs.reclaim_video(run_id, claim):
+            sent_to = existing.provider if existing is not None else provider
             raise VideoSubmitUnconfirmed(
-                f"attempt {attempt} at {existing.get('provider', provider)} was already sent and its outcome is "
+                f"attempt {attempt} at {sent_to} was already sent and its outcome is "
                 f"unknown (state {state or 'CREATING'}); it is not sent again so it cannot bill twice"
             )
     request = VideoRequest(
@@ -162,25 +160,27 @@ def submit_attempt(
     try:
         task = video_generator(provider, deps.provider_ctx).submit(request)
     except VideoSubmitUnconfirmed as e:
-        deps.runs.put_child(run_id, key, {**claim, "state": "UNCONFIRMED", "error": str(e)})
+        deps.runs.put_video_claim(run_id, claim.model_copy(update={"state": "UNCONFIRMED", "error": str(e)}))
         raise
     except Exception as e:
         # the provider answered with an error (or we never reached it): no task exists for this attempt
-        deps.runs.put_child(run_id, key, {**claim, "state": "NOT_CREATED", "error": f"{type(e).__name__}: {e}"})
+        failed = claim.model_copy(update={"state": "NOT_CREATED", "error": f"{type(e).__name__}: {e}"})
+        deps.runs.put_video_claim(run_id, failed)
         raise
     now = deps.clock()
-    created = {
-        **claim,
-        "state": "CREATED",
-        "task_id": task.task_id,
-        "model": task.model,
-        "seconds": task.seconds if task.seconds is not None else brief.video.duration,
-        "expected_seconds": task.expected_seconds,
-        "credits": task.credits,
-        "cost_usd": task.cost_usd,
-        "submitted_at": now,
-    }
-    deps.runs.put_child(run_id, key, created)
+    created = claim.model_copy(
+        update={
+            "state": "CREATED",
+            "task_id": task.task_id,
+            "model": task.model,
+            "seconds": task.seconds if task.seconds is not None else brief.video.duration,
+            "expected_seconds": task.expected_seconds,
+            "credits": task.credits,
+            "cost_usd": task.cost_usd,
+            "submitted_at": now,
+        }
+    )
+    deps.runs.put_video_claim(run_id, created)
     deps.runs.update(
         run_id,
         step="SubmitVideo",
@@ -196,29 +196,32 @@ def submit_attempt(
     return job_from_claim(created, deps)
 
 
-def job_from_claim(claim: dict[str, Any], deps: Deps) -> VideoJob:
+def job_from_claim(claim: VideoClaim, deps: Deps) -> VideoJob:
     """The VideoJob the state machine carries, rebuilt from a CREATED claim (also when replayed)."""
-    expected = float(claim.get("expected_seconds") or 0)
-    submitted_at = float(claim["submitted_at"])
+    task_id, ratio, seconds, deadline = claim.task_id, claim.ratio, claim.seconds, claim.deadline
+    if task_id is None or ratio is None or seconds is None or deadline is None or claim.submitted_at is None:
+        raise ValueError(f"video attempt {claim.attempt} (state {claim.state}) has no created task to rebuild")
+    expected = float(claim.expected_seconds or 0)
+    submitted_at = float(claim.submitted_at)
     wait = first_wait(expected)
     if wait:
         # a replay later than the submission waits only for what is left of the first wait
         wait = max(MIN_WAIT, int(wait - max(0.0, deps.clock() - submitted_at)))
     return VideoJob(
-        provider=claim["provider"],
-        task_id=claim["task_id"],
-        model=claim.get("model"),
-        ratio=claim["ratio"],
-        duration=int(round(float(claim["seconds"]))),
+        provider=claim.provider,
+        task_id=task_id,
+        model=claim.model,
+        ratio=ratio,
+        duration=int(round(float(seconds))),
         wait_seconds=wait,
         submitted_at=submitted_at,
-        deadline=float(claim["deadline"]),
-        credits=claim.get("credits"),
-        cost_usd=claim.get("cost_usd"),
-        fallbacks=list(claim.get("fallbacks") or []),
-        attempt=int(claim["attempt"]),
-        provider_index=int(claim["provider_index"]),
-        resubmits=int(claim.get("resubmits") or 0),
+        deadline=float(deadline),
+        credits=claim.credits,
+        cost_usd=claim.cost_usd,
+        fallbacks=list(claim.fallbacks),
+        attempt=claim.attempt,
+        provider_index=claim.provider_index,
+        resubmits=claim.resubmits,
         expected_seconds=expected,
         started_after=submitted_at,
     )

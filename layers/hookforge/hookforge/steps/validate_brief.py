@@ -8,10 +8,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from hookforge.deps import Deps
 from hookforge.errors import AudioInvalid, BriefInvalid
 from hookforge.models import Brief, ImageJob, RunState, ValidateBriefInput
 from hookforge.observability import logger
-from hookforge.steps.deps import Deps
 from hookforge.storage import run_key
 
 MAX_BRIEF_BYTES = 256 * 1024

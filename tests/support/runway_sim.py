@@ -1,5 +1,8 @@
 """A simulated Runway API on `httpx.MockTransport`, for tests, the polling benchmark and offline rehearsals.
 
+It lives with the tests, not in the Lambda layer, and reads the models, ratios, durations and credits it
+accepts from the provider's own catalogue (`hookforge.providers.runway_models`), so the two cannot drift.
+
 It speaks the documented shapes (`POST /v1/image_to_video` -> `{id}`, `GET /v1/tasks/{id}` with
 status/progress/output/failure/failureCode, `DELETE /v1/tasks/{id}`, `POST /v1/uploads`) and runs
 each task on a timeline read from an injected clock: PENDING, then THROTTLED, then RUNNING with linear
@@ -17,11 +20,13 @@ from typing import Any
 
 import httpx
 
+from hookforge.providers.runway_models import DEFAULT_MODEL, MODELS, PROMPT_LIMIT
+
 API = "https://api.dev.runwayml.com"
 OUTPUT_HOST = "https://runway-sim.invalid"
 UPLOAD_URL = "https://runway-sim-uploads.invalid/"
-RATIOS = {"1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"}
-CREDITS_PER_SECOND = {"gen4_turbo": 5, "gen4.5": 12}
+RATIOS = frozenset(ratio for spec in MODELS.values() for ratio in spec.ratios)
+CREDITS_PER_SECOND = {name: spec.credits_per_second for name, spec in MODELS.items()}
 
 
 @dataclass
@@ -33,8 +38,9 @@ class SimTask:
     cancelled: bool = False
 
     @property
-    def credits(self) -> int:
-        return CREDITS_PER_SECOND.get(self.body.get("model", ""), 5) * int(self.body.get("duration", 5))
+    def credits(self) -> float:
+        rate = CREDITS_PER_SECOND.get(self.body.get("model", ""), CREDITS_PER_SECOND[DEFAULT_MODEL])
+        return rate * int(self.body.get("duration", 5))
 
 
 @dataclass
@@ -173,17 +179,19 @@ class SimulatedRunway:
 
 
 def _invalid(body: dict[str, Any]) -> str | None:
-    if body.get("model") not in CREDITS_PER_SECOND:
+    """Runway's 400 message for a body the model does not accept (checked against the catalogue), else None."""
+    spec = MODELS.get(body.get("model"))
+    if spec is None:
         return f"Invalid model {body.get('model')!r}"
-    if body.get("ratio") not in RATIOS:
+    if body.get("ratio") not in spec.ratios:
         return f"Invalid ratio {body.get('ratio')!r}"
     image = str(body.get("promptImage", ""))
     if not image.startswith(("data:image/", "runway://", "https://")):
         return "promptImage must be an HTTPS URL, a data URI or a runway:// URI"
-    if not 2 <= int(body.get("duration", 5)) <= 10:
-        return "duration must be between 2 and 10"
-    if len(str(body.get("promptText", "")).encode("utf-16-le")) // 2 > 1000:
-        return "promptText must be at most 1000 characters"
+    if not spec.min_duration <= int(body.get("duration", 5)) <= spec.max_duration:
+        return f"duration must be between {spec.min_duration} and {spec.max_duration}"
+    if len(str(body.get("promptText", "")).encode("utf-16-le")) // 2 > PROMPT_LIMIT:
+        return f"promptText must be at most {PROMPT_LIMIT} characters"
     return None
 
 
