@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hookforge.deps import Deps
-from hookforge.metrics.dashboard import respond
+from hookforge.metrics.dashboard import DASHBOARD_HEADERS, respond
 from hookforge.observability import logger, tracer
 
 app = APIGatewayRestResolver()
@@ -23,7 +24,7 @@ def _answer(path: str) -> Response:
         target=deps.settings.hook_rate_target,
         poster_url=lambda key: deps.store.presign(key),
     )
-    return Response(status, ctype, body)
+    return Response(status, ctype, body, headers=dict(DASHBOARD_HEADERS))
 
 
 @app.get("/hooks")
@@ -34,6 +35,11 @@ def hooks() -> Response:
 @app.get("/dashboard")
 def dashboard() -> Response:
     return _answer("/dashboard")
+
+
+@app.not_found
+def not_found(_: NotFoundError) -> Response:
+    return _answer("/not-a-route")
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from hookforge.cli_options import HomeOption, OutOption
 from hookforge.errors import HookforgeError
@@ -29,6 +30,11 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 console = Console(stderr=True)
+
+
+def _e(value: object) -> str:
+    """User- or data-derived text, printed literally by Rich (`[/bold]` in a brief must not be markup)."""
+    return escape(str(value))
 
 
 #: what each state means to a person watching the run
@@ -52,7 +58,7 @@ def _run(
     from hookforge.local import LocalEngine, pick
     from hookforge.local.approval_server import ApprovalServer
 
-    console.print(f"[bold]hookforge[/bold] running {label} (state: {home})")
+    console.print(f"[bold]hookforge[/bold] running {_e(label)} (state: {_e(home)})")
     with LocalEngine(home) as engine, contextlib.ExitStack() as stack:
         if pick_n is not None:
             chooser = pick(pick_n)
@@ -62,7 +68,7 @@ def _run(
             chooser = server.chooser(
                 open_browser=open_browser,
                 # soft_wrap: the link must stay on one line to be copied or clicked
-                announce=lambda line: console.print(f"\n{line}\n  open it in a browser to decide", soft_wrap=True),
+                announce=lambda line: console.print(f"\n{_e(line)}\n  open it in a browser to decide", soft_wrap=True),
             )
         with console.status("Starting the state machine...") as status:
 
@@ -74,18 +80,18 @@ def _run(
             result = engine.run(brief, chooser=chooser, on_state=on_state)
         target = engine.export(result, out)
     if not result.succeeded:
-        console.print(f"[bold red]error:[/bold red] {result.error}: {result.message}")
+        console.print(f"[bold red]error:[/bold red] {_e(result.error)}: {_e(result.message)}")
         if result.failed_state:
-            console.print(f"  failed at step {result.failed_state}; everything produced so far is in {target}")
-        console.print(f"  failure record: {target / 'failure.json'}")
+            console.print(f"  failed at step {_e(result.failed_state)}; everything produced so far is in {_e(target)}")
+        console.print(f"  failure record: {_e(target / 'failure.json')}")
         raise typer.Exit(code=1)
-    console.print(f"[bold green]Hook ready[/bold green] — run {result.run_id}, files in {target}")
+    console.print(f"[bold green]Hook ready[/bold green] — run {_e(result.run_id)}, files in {_e(target)}")
     for aspect, path in result.outputs.items():
-        console.print(f"  {aspect}: {target / 'hooks' / path.name}")
+        console.print(f"  {_e(aspect)}: {_e(target / 'hooks' / path.name)}")
     rendered = result.output.get("render") or {}
-    console.print(f"  sound: {rendered.get('sound', 'none')}; poster: {target / 'poster.jpg'}")
+    console.print(f"  sound: {_e(rendered.get('sound', 'none'))}; poster: {_e(target / 'poster.jpg')}")
     for note in rendered.get("notes", []):
-        console.print(f"  [yellow]note:[/yellow] {note}")
+        console.print(f"  [yellow]note:[/yellow] {_e(note)}")
     first = next(iter(result.outputs.values()))
     # the last line is the finished hook's path, for scripts
     typer.echo(str((target / "hooks" / first.name).resolve()))
@@ -282,7 +288,7 @@ def _render_effects(
             cues = [(SPEECH_AT + c.start, SPEECH_AT + c.end, c.text) for c in speech.cues]
         columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%")]
         with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
-            task = bar.add_task(f"Rendering {preset} for {', '.join(aspects)}", total=1.0)
+            task = bar.add_task(f"Rendering {_e(preset)} for {_e(', '.join(aspects))}", total=1.0)
             result = render(
                 source,
                 out,
@@ -299,12 +305,14 @@ def _render_effects(
                 progress=lambda done: bar.update(task, completed=done),
             )
     sound = result.sound.describe() if result.sound is not None and audio else "no audio track"
-    console.print(f"[bold green]Rendered[/bold green] {preset} in {result.seconds:.1f}s ({result.duration:.2f}s long)")
-    console.print(f"  sound: {sound}")
+    console.print(
+        f"[bold green]Rendered[/bold green] {_e(preset)} in {result.seconds:.1f}s ({result.duration:.2f}s long)"
+    )
+    console.print(f"  sound: {_e(sound)}")
     if result.focus is not None:
-        console.print(f"  subject: ({result.focus.x:.2f}, {result.focus.y:.2f}) from {result.focus.source}")
+        console.print(f"  subject: ({result.focus.x:.2f}, {result.focus.y:.2f}) from {_e(result.focus.source)}")
     for note in result.notes:
-        console.print(f"  [yellow]note:[/yellow] {note}")
+        console.print(f"  [yellow]note:[/yellow] {_e(note)}")
     paths = [*result.outputs.values(), result.poster, result.preview]
     if guides:
         frames = {aspect: frame_at(path, 0.0) for aspect, path in result.outputs.items()}
@@ -324,9 +332,9 @@ def main() -> None:
     try:
         app()
     except HookforgeError as e:
-        console.print(f"[bold red]error:[/bold red] {e.name}: {e}")
+        console.print(f"[bold red]error:[/bold red] {_e(e.name)}: {_e(e)}")
         if e.hint:
-            console.print(f"  {e.hint}")
+            console.print(f"  {_e(e.hint)}")
         sys.exit(1)
 
 

@@ -180,3 +180,15 @@ class MetricsWriteConflict(HookforgeError):
 # --- uploads (StartRun) ----------------------------------------------------------------------------
 class UploadRejected(HookforgeError):
     """An upload that cannot start a run (wrong place, wrong format, too big, or no brief beside it)."""
+
+
+# --- local approval server ---------------------------------------------------------------------------
+class RequestBodyRefused(HookforgeError):
+    """A request whose Content-Length the local approval server will not read (missing on a POST, not a plain
+    number of bytes, or over the cap); `status` is the HTTP answer (411, 400 or 413) and the body stays unread."""
+
+    hint = "Send the page's form as the browser does: one Content-Length of at most 64 KB."
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status

@@ -16,8 +16,12 @@ from hookforge.registry import IMAGE_GENERATORS, INSPIRATION_SOURCES, VIDEO_GENE
 Aspect = Literal["9:16", "1:1", "4:5", "16:9"]
 ASPECTS: tuple[str, ...] = ("9:16", "1:1", "4:5", "16:9")
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
+# every validation regex is used with fullmatch: `$` would also match before a trailing newline
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+_EMAIL = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+")
+#: candidate stills: WIDTHxHEIGHT in ASCII digits (`\d` would take any Unicode digit), each side at most this
+_SIZE = re.compile(r"([0-9]{3,4})x([0-9]{3,4})", re.ASCII)
+MAX_IMAGE_SIDE = 4096
 
 
 class _Model(BaseModel):
@@ -50,7 +54,24 @@ class ImagesSpec(_Model):
     provider: str = "placeholder"
     model: str | None = Field(default=None, max_length=100)
     count: int = Field(default=4, ge=1, le=8)
-    size: str = Field(default="1024x1024", pattern=r"^\d{3,4}x\d{3,4}$")
+    size: str = Field(default="1024x1024", description="WIDTHxHEIGHT, e.g. 1024x1024")
+
+    @field_validator("size")
+    @classmethod
+    def _size_bounded(cls, v: str) -> str:
+        """Refused here, not after every still is made: each side 100..4096, the area within MAX_IMAGE_PIXELS."""
+        from hookforge.media import MAX_IMAGE_PIXELS
+
+        m = _SIZE.fullmatch(v)
+        if not m:
+            raise ValueError(f"images.size {v!r} must be WIDTHxHEIGHT with 3-4 digits each, e.g. 1024x1024")
+        width, height = int(m[1]), int(m[2])
+        if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE or width * height > MAX_IMAGE_PIXELS:
+            raise ValueError(
+                f"images.size {v} is over the limit: each side at most {MAX_IMAGE_SIDE} and at most "
+                f"{MAX_IMAGE_PIXELS:,} pixels in all"
+            )
+        return v
 
     @field_validator("provider")
     @classmethod
@@ -88,7 +109,7 @@ class VideoSpec(_Model):
         return self
 
 
-_MUSIC_KEY = re.compile(r"^(audio/)?[A-Za-z0-9][A-Za-z0-9 ._()-]{0,150}\.(mp3|m4a|aac|wav|ogg|oga|flac|opus)$", re.I)
+_MUSIC_KEY = re.compile(r"(audio/)?[A-Za-z0-9][A-Za-z0-9 ._()-]{0,150}\.(mp3|m4a|aac|wav|ogg|oga|flac|opus)", re.I)
 
 
 class VoiceoverSpec(_Model):
@@ -130,7 +151,7 @@ class EffectsSpec(_Model):
     def _music_key(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        if not _MUSIC_KEY.match(v) or ".." in v:
+        if not _MUSIC_KEY.fullmatch(v) or ".." in v:
             raise ValueError(
                 f"{v!r} is not a music file name: upload an MP3, M4A, WAV, OGG, FLAC or Opus file to audio/ in the "
                 "bucket and give its key (e.g. 'audio/drop.mp3'); locally a path to the file also works"
@@ -210,7 +231,7 @@ class SelectionSpec(_Model):
     @classmethod
     def _emails(cls, v: list[str]) -> list[str]:
         for address in v:
-            if not _EMAIL.match(address):
+            if not _EMAIL.fullmatch(address):
                 raise ValueError(f"{address!r} is not an email address")
         return v
 
@@ -233,14 +254,14 @@ class Brief(_Model):
     @field_validator("name")
     @classmethod
     def _slug(cls, v: str) -> str:
-        if not _SLUG.match(v):
+        if not _SLUG.fullmatch(v):
             raise ValueError("must be a slug: lowercase letters, digits and '-', at most 63 characters")
         return v
 
     @field_validator("owner")
     @classmethod
     def _owner_email(cls, v: str | None) -> str | None:
-        if v is not None and not _EMAIL.match(v):
+        if v is not None and not _EMAIL.fullmatch(v):
             raise ValueError(f"{v!r} is not an email address")
         return v
 

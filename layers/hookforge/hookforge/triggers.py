@@ -23,7 +23,13 @@ from hookforge.errors import BriefInvalid, HookforgeError, ImageInvalid, UploadR
 from hookforge.metrics.ingest import IMPORT_REPORT_SUFFIX
 from hookforge.observability import logger
 from hookforge.runqueue import start_execution
-from hookforge.steps.validate_brief import MAX_BRIEF_BYTES, describe_validation_error, parse_brief
+from hookforge.steps.validate_brief import (
+    MAX_BRIEF_BYTES,
+    MAX_NESTING_DEPTH,
+    describe_validation_error,
+    json_depth_problem,
+    parse_brief,
+)
 
 BRIEF_EXTENSIONS = (".json", ".yaml", ".yml")
 MANIFEST_EXTENSIONS = (".csv", ".jsonl")
@@ -154,6 +160,10 @@ def _manifest_rows(raw: bytes, key: str) -> list[tuple[int, dict[str, Any] | Non
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
+            too_deep = json_depth_problem(line)
+            if too_deep is not None:
+                rows.append((number, None, too_deep))  # refused before json.loads could recurse that deep
+                continue
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as e:
@@ -165,23 +175,40 @@ def _manifest_rows(raw: bytes, key: str) -> list[tuple[int, dict[str, Any] | Non
     if not reader.fieldnames or "name" not in reader.fieldnames:
         raise UploadRejected(f"{key}: a CSV manifest needs a header row with at least a 'name' column")
     for number, row in enumerate(reader, start=2):
-        brief: dict[str, Any] = {}
-        for column, value in row.items():
-            if column is None or value in (None, ""):
-                continue
-            target = brief
-            *path, leaf = column.strip().split(".")
-            for part in path:
-                target = target.setdefault(part, {})
-            target[leaf] = _csv_value(leaf, value)
-        rows.append((number, brief, None))
+        try:
+            rows.append((number, _csv_brief(row), None))
+        except ValueError as e:
+            rows.append((number, None, str(e)))
     return rows
+
+
+def _csv_brief(row: dict[str | None, Any]) -> dict[str, Any]:
+    """One CSV row -> a brief object (`a.b` columns nest); a ValueError names a column that cannot be placed."""
+    brief: dict[str, Any] = {}
+    for column, value in row.items():
+        if column is None or not isinstance(value, str) or value == "":
+            continue  # cells past the header (csv's None column, a list) and empty cells say nothing
+        *path, leaf = column.strip().split(".")
+        if len(path) >= MAX_NESTING_DEPTH:
+            raise ValueError(f"column {column[:80]!r} is nested more than {MAX_NESTING_DEPTH} levels deep")
+        target = brief
+        for i, part in enumerate(path):
+            child = target.setdefault(part, {})
+            if not isinstance(child, dict):
+                parent = ".".join(path[: i + 1])
+                raise ValueError(f"column {column!r} conflicts with column {parent!r}, which holds a value, not fields")
+            target = child
+        if isinstance(target.get(leaf), dict):
+            nested = column.strip() + ".*"
+            raise ValueError(f"column {column.strip()!r} conflicts with the columns {nested!r} beside it")
+        target[leaf] = _csv_value(leaf, value)
+    return brief
 
 
 def _csv_value(field: str, value: str) -> Any:
     if field in ("aspects", "sources", "providers", "reviewers", "uploads", "tags"):
         return [v.strip() for v in value.split("|") if v.strip()]
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²".isdigit() is True, int("²") a ValueError
         return int(value)
     return value
 

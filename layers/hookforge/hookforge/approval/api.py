@@ -7,6 +7,7 @@ appear in a page or a log line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlencode
@@ -94,6 +95,10 @@ def show(deps: Deps, approval_id: str, query: Mapping[str, str]) -> PageResponse
     return PageResponse(200, body)
 
 
+#: `pick-<n>` with n in ASCII digits, at most 4 of them (`str.isdigit` accepts "²", which `int` refuses)
+_PICK = re.compile(r"pick-([0-9]{1,4})")
+
+
 def parse_form(body: str | None) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(body or "", keep_blank_values=True).items()}
 
@@ -101,9 +106,12 @@ def parse_form(body: str | None) -> dict[str, str]:
 def _decision(form: Mapping[str, str]) -> Decision:
     value = form.get("decision", "")
     feedback = form.get("feedback", "").strip()[:500]
-    if value.startswith("pick-") and value[5:].isdigit():
+    if value.startswith("pick-"):
+        pick = _PICK.fullmatch(value)
+        if pick is None:
+            raise DecisionInvalid("the form picked no candidate by its number; use one of the page's buttons")
         motion = form.get("motion_prompt", "").strip()[:1000] or None
-        return Decision(action="pick", index=int(value[5:]), motion_prompt=motion, decided_by="approval page")
+        return Decision(action="pick", index=int(pick.group(1)), motion_prompt=motion, decided_by="approval page")
     if value in ("regenerate", "reject"):
         return Decision(action=value, feedback=feedback, decided_by="approval page")  # type: ignore[arg-type]
     raise DecisionInvalid("the form did not say which decision to make; use one of the page's buttons")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from urllib.parse import urlencode
 
@@ -20,6 +21,17 @@ from hookforge.errors import ConfigError, LinkExpired, LinkTampered
 
 #: a form token is valid this long after the page was rendered (and never past the approval's expiry)
 FORM_TOKEN_TTL = 24 * 3600
+
+#: a unix time as this module writes it: ASCII digits, no sign, no leading zero, at most 12 digits
+#: (`str.isdigit` also accepts "²" or "٣", which `int` then refuses; an unbounded run of digits costs CPU)
+_UNIX_TIME = re.compile(r"[1-9][0-9]{0,11}")
+
+
+def _unix_time(value: str | None) -> int | None:
+    """`value` as a unix time when it is one this module could have written, None otherwise."""
+    if value is None or not _UNIX_TIME.fullmatch(value):
+        return None
+    return int(value)
 
 
 def _b64(data: bytes) -> str:
@@ -51,14 +63,15 @@ class Signer:
 
     def verify_link(self, approval_id: str, exp: str | None, sig: str | None, *, now: float) -> int:
         """The link's expiry when `sig` signs (approval_id, exp); LinkTampered / LinkExpired otherwise."""
-        if not exp or not sig or not exp.isdigit():
+        expires_at = _unix_time(exp)
+        if expires_at is None or not sig:
             raise LinkTampered("this approval link is incomplete or has been altered")
-        expected = self.link_signature(approval_id, int(exp))
+        expected = self.link_signature(approval_id, expires_at)
         if not hmac.compare_digest(expected.encode(), sig.encode()):
             raise LinkTampered("this approval link has been altered or was not issued by hookforge")
-        if int(exp) <= now:
+        if expires_at <= now:
             raise LinkExpired("this approval link has expired")
-        return int(exp)
+        return expires_at
 
     # ------------------------------------------------------------------------------ form tokens
     def form_token(self, approval_id: str, *, now: float, nonce: str | None = None) -> str:
@@ -70,12 +83,13 @@ class Signer:
     def verify_form_token(self, approval_id: str, token: str | None, *, now: float) -> str:
         """The token's nonce hash when it is valid for this approval; LinkTampered / LinkExpired otherwise."""
         parts = (token or "").split(".")
-        if len(parts) != 3 or not parts[0].isdigit():
+        issued_at = _unix_time(parts[0]) if len(parts) == 3 else None
+        if issued_at is None:
             raise LinkTampered("the decision form is missing its signed token; reload the page and try again")
         issued, nonce, mac = parts
         if not hmac.compare_digest(self._mac("form", approval_id, issued, nonce).encode(), mac.encode()):
             raise LinkTampered("the decision form's token is not valid for this approval")
-        if int(issued) + FORM_TOKEN_TTL <= now:
+        if issued_at + FORM_TOKEN_TTL <= now:
             raise LinkExpired("this decision form is too old; reload the page and decide again")
         return nonce_hash(nonce)
 

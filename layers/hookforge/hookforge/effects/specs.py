@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Curves = Literal["none", "increase_contrast", "medium_contrast", "strong_contrast", "lighter", "darker", "vintage"]
-_COLOR = re.compile(r"^(#[0-9a-fA-F]{6}|[a-z]{3,20})$")
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}|[a-z]{3,20}")  # fullmatch: `$` would pass a trailing newline
 
 
 class _Spec(BaseModel):
@@ -125,7 +125,7 @@ class TextSpec(_Spec):
     @field_validator("color", "border_color")
     @classmethod
     def _color(cls, v: str) -> str:
-        if not _COLOR.match(v):
+        if not _COLOR.fullmatch(v):
             raise ValueError(f"{v!r} is not a colour: use a name such as 'white' or '#RRGGBB'")
         return v
 
@@ -141,7 +141,7 @@ class CaptionsSpec(_Spec):
     @field_validator("color", "highlight")
     @classmethod
     def _hex(cls, v: str) -> str:
-        if not re.match(r"^#[0-9a-fA-F]{6}$", v):
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", v):
             raise ValueError(f"{v!r} is not a colour: captions take '#RRGGBB'")
         return v
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import sys
 import threading
 import uuid
@@ -22,12 +23,44 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from hookforge.approval.records import ApprovalRecord, Decision
 from hookforge.deps import LOCAL_MEDIA_PREFIX, Deps
+from hookforge.errors import RequestBodyRefused
 from hookforge.local.engine import Chooser, LocalEngine
 from hookforge.observability import logger
 
 #: keys the media route may serve (candidate stills, uploads, contact sheets, thumbnails)
 _MEDIA_PREFIXES = ("runs/", "uploads/")
 _MAX_BODY = 64 * 1024
+#: a Content-Length this server reads: ASCII digits only (no sign, no "²"), short enough to compare cheaply
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,12}")
+
+
+def body_length(method: str, values: list[str]) -> int:
+    """How many body bytes to read, from the request's Content-Length header(s), checked BEFORE any read.
+
+    411 for a POST without one; 400 for a negative, non-numeric, non-ASCII or repeated-and-different value;
+    413 for a body over the cap. Transfer-Encoding is not supported (the page's form always sends a length).
+    """
+    distinct = {value.strip() for value in values}
+    if not distinct:
+        if method == "POST":
+            raise RequestBodyRefused(411, "a POST needs a Content-Length")
+        return 0
+    if len(distinct) > 1:
+        raise RequestBodyRefused(400, "conflicting Content-Length headers")
+    value = distinct.pop()
+    if not _CONTENT_LENGTH.fullmatch(value):
+        raise RequestBodyRefused(400, "Content-Length is not a number of bytes")
+    length = int(value)
+    if length > _MAX_BODY:
+        raise RequestBodyRefused(413, "request too large")
+    return length
+
+
+class _Server(ThreadingHTTPServer):
+    """A burst of requests (a double-clicking reviewer, a scanner) waits in the listen backlog, not reset."""
+
+    request_queue_size = 128
+    daemon_threads = True
 
 
 @dataclass
@@ -89,7 +122,7 @@ class ApprovalServer:
         self.deps = deps or Deps.current()
         self.host = host
         self.port = port
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self._given = self.deps
         self._previous: Deps | None = None
@@ -101,13 +134,18 @@ class ApprovalServer:
         return f"http://{self.host}:{self._httpd.server_address[1]}"
 
     def start(self) -> ApprovalServer:
-        self._httpd = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _Server((self.host, self.port), _handler_for(self))
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="approval-server", daemon=True)
         self._thread.start()
         # RequestSelection signs links against this base URL: the handlers reach a Deps whose settings say so
         self.deps = self._given.with_settings(approval_base_url=self.base_url)
         self._previous = Deps.install(self.deps)
+        # build the lazily made clients and adapters now: a burst of first requests would race to build them
+        # (boto3 clients/resources are not built thread-safely; in AWS each Lambda handles one request at a time)
+        for name in ("store", "approvals", "signer", "links"):
+            getattr(self.deps, name)
+        self.deps.client("stepfunctions")
+        _approval_handler()
         logger.info("approval server listening", extra={"base_url": self.base_url})
         return self
 
@@ -185,27 +223,37 @@ def _handler_for(server: ApprovalServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "hookforge-approval"
         sys_version = ""
+        timeout = 30  # a client that stops sending mid-request frees its thread (stdlib: socket timeout)
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
             # the default logs the full URL (with its signature) to stderr: log the path only
             logger.debug("approval http", extra={"method": self.command, "path": urlsplit(self.path).path})
 
-        def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        def _send(self, status: int, headers: dict[str, str], body: bytes, *, close: bool = False) -> None:
             self.send_response(status)
             for name, value in headers.items():
                 if name.lower() not in ("content-length", "connection"):
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
+            if close:  # an unread body must not be parsed as the next request
+                self.send_header("Connection", "close")
+                self.close_connection = True
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
 
         def _proxy(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > _MAX_BODY:
-                self._send(413, {"Content-Type": "text/plain"}, b"request too large")
+            try:
+                length = body_length(self.command, self.headers.get_all("Content-Length") or [])
+            except RequestBodyRefused as refused:
+                extra = {"method": self.command, "status": refused.status, "reason": str(refused)}
+                logger.warning("approval http refused", extra=extra)
+                self._send(refused.status, {"Content-Type": "text/plain"}, str(refused).encode(), close=True)
                 return
-            body = self.rfile.read(length) if length else b""
+            body = self.rfile.read(length) if length else b""  # never more than the checked length
+            if len(body) < length:  # the client closed early: nothing to answer
+                self.close_connection = True
+                return
             response = server.handle(self.command, self.path, dict(self.headers.items()), body, self.client_address[0])
             headers = {k: str(v) for k, v in (response.get("headers") or {}).items()}
             for name, values in (response.get("multiValueHeaders") or {}).items():

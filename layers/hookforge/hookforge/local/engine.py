@@ -8,6 +8,7 @@ survive between runs and nothing already produced is lost when a run fails.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import yaml
 
@@ -38,6 +39,15 @@ LOCAL_NAMES = {
     "MetricsTable": "hookforge-local-metrics",
 }
 STATE_MACHINE = "HookPipelineStateMachine"
+
+#: one lock for every DynamoDB write of the in-process moto: its condition check and its write are not atomic
+#: across threads (the approval server's), while DynamoDB lets exactly one conditional write through.
+#: Re-entrant: moto's transact_write_items calls put_item/update_item itself.
+_DYNAMODB_WRITES = threading.RLock()
+_DYNAMODB_WRITE_METHODS = ("put_item", "update_item", "delete_item", "transact_write_items")
+#: the home and its state files hold signed links and task tokens: the owner's only
+_PRIVATE_DIR = 0o700
+_PRIVATE_FILE = 0o600
 
 
 def project_root() -> Path:
@@ -127,6 +137,52 @@ def _send_task_failure_with_cause(response: Any) -> Any:
         response._get_param("taskToken"), error=response._get_param("error"), cause=response._get_param("cause")
     )
     return EmptyResult()
+
+
+def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
+    """`method` of moto's DynamoDBBackend, run under the process-wide DynamoDB write lock."""
+
+    @functools.wraps(method)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _DYNAMODB_WRITES:
+            return method(*args, **kwargs)
+
+    return locked
+
+
+def _private_dir(path: Path) -> Path:
+    """`path` (and missing parents) created 0700; an existing one we own is tightened to 0700."""
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):  # Path.mkdir(parents=True) would give the parents the umask's mode
+        folder.mkdir(mode=_PRIVATE_DIR, exist_ok=True)
+    try:
+        if os.stat(path).st_mode & 0o077:
+            os.chmod(path, _PRIVATE_DIR)
+    except OSError:  # pragma: no cover - not ours to change (e.g. a shared folder given as home)
+        pass
+    return path
+
+
+def _write_private(target: Path, content: bytes | Callable[[BinaryIO], object], tmp_dir: Path) -> None:
+    """Write `target` atomically with mode 0600 from its first byte: a fresh temp file (0600, O_EXCL) in
+    `tmp_dir` (same file system), filled with `content` (bytes, or a function given the binary file), then
+    `os.replace`d onto `target`."""
+    tmp = tmp_dir / f"{uuid.uuid4().hex}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), _PRIVATE_FILE)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            if isinstance(content, bytes):
+                fh.write(content)
+            else:
+                content(fh)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _route_invoke(
@@ -237,6 +293,7 @@ class LocalEngine:
     def _set_env(self) -> None:
         from hookforge.deps import KEY_FILE, local_key
 
+        _private_dir(self.home)  # signed links and task tokens live here: the owner's only
         local_key(self.home)  # created once, private from its first byte
         secret_file = self.home / KEY_FILE
         env = {
@@ -269,6 +326,7 @@ class LocalEngine:
 
     def _patch_moto(self) -> None:
         from moto.awslambda_simple.models import LambdaSimpleBackend
+        from moto.dynamodb.models import DynamoDBBackend
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
         from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
         from moto.stepfunctions.responses import StepFunctionResponse
@@ -297,17 +355,20 @@ class LocalEngine:
 
         self._patch(retrier_decl, "time", _ScaledTime())
         self._patch(StepFunctionResponse, "send_task_failure", _send_task_failure_with_cause)
+        # one conditional write wins, as on AWS: 20 simultaneous picks of one approval get one 200
+        for name in _DYNAMODB_WRITE_METHODS:
+            self._patch(DynamoDBBackend, name, _serialized(getattr(DynamoDBBackend, name)))
 
     def _quiet_logs(self) -> None:
         """moto logs every caught task failure with a traceback; the run record says it better."""
         for name in ("moto.stepfunctions", "moto.stepfunctions.parser"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
-        log_dir = self.home / "logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
+        log_dir = _private_dir(self.home / "logs")
         hook_logger = logging.getLogger("hookforge")  # the service name the engine gives Powertools above
         from hookforge.observability import logger  # noqa: F401 - creates the handler we redirect
 
-        stream = (log_dir / "hookforge.jsonl").open("a", encoding="utf-8")
+        fd = os.open(log_dir / "hookforge.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, _PRIVATE_FILE)
+        stream = os.fdopen(fd, "a", encoding="utf-8")
         self._log_stream = stream
         for handler in hook_logger.handlers:
             if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
@@ -394,6 +455,9 @@ class LocalEngine:
 
         bucket_dir = self.home / "bucket"
         s3 = boto3.client("s3", region_name=REGION)
+        self._tighten_state_files()
+        for stale in (self.home / ".tmp").glob("*.tmp"):  # a mirror interrupted mid-write
+            stale.unlink(missing_ok=True)
         if bucket_dir.is_dir():
             for path in sorted(p for p in bucket_dir.rglob("*") if p.is_file()):
                 key = path.relative_to(bucket_dir).as_posix()
@@ -406,6 +470,17 @@ class LocalEngine:
             for start in range(0, len(items), 25):
                 batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
                 ddb.batch_write_item(RequestItems={name: batch})
+
+    def _tighten_state_files(self) -> None:
+        """A home written before files were private: its folders become 0700 and its files 0600."""
+        for folder in ("bucket", "tables", "logs"):
+            root = self.home / folder
+            if not root.is_dir():
+                continue
+            for path in [root, *root.rglob("*")]:
+                mode = _PRIVATE_DIR if path.is_dir() else _PRIVATE_FILE
+                if not path.is_symlink() and os.stat(path).st_mode & 0o077:
+                    os.chmod(path, mode)
 
     @staticmethod
     def _etags(s3: Any) -> dict[str, str]:
@@ -433,24 +508,22 @@ class LocalEngine:
                 )
             s3, ddb = self._sync_clients
             bucket_dir = self.home / "bucket"
+            tmp_dir = _private_dir(self.home / ".tmp")  # beside the mirrors: os.replace stays on one file system
             current = self._etags(s3)
             for key, etag in current.items():
                 if self._known_etags.get(key) != etag:
                     target = bucket_dir / key
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    s3.download_file(BUCKET, key, str(target))
+                    _private_dir(target.parent)
+                    _write_private(target, functools.partial(s3.download_fileobj, BUCKET, key), tmp_dir)
             for key in set(self._known_etags) - set(current):
                 (bucket_dir / key).unlink(missing_ok=True)
             self._known_etags = current
-            tables_dir = self.home / "tables"
-            tables_dir.mkdir(parents=True, exist_ok=True)
+            tables_dir = _private_dir(self.home / "tables")
             for name in ddb.list_tables()["TableNames"]:
                 items: list[dict[str, Any]] = []
                 for page in ddb.get_paginator("scan").paginate(TableName=name):
                     items.extend(page["Items"])
-                tmp = tables_dir / f".{name}.json.tmp"
-                tmp.write_text(json.dumps(items), encoding="utf-8")
-                tmp.replace(tables_dir / f"{name}.json")
+                _write_private(tables_dir / f"{name}.json", json.dumps(items).encode("utf-8"), tmp_dir)
             self._sync_covered = covering
 
     # ------------------------------------------------------------------ running

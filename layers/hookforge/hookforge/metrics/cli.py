@@ -14,10 +14,11 @@ from urllib.parse import parse_qs, urlparse
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from hookforge.cli_options import HomeOption
 from hookforge.errors import ReportInvalid
-from hookforge.metrics.dashboard import Filters, respond
+from hookforge.metrics.dashboard import Filters, respond, response_headers
 from hookforge.metrics.ingest import IMPORT_REPORT_SUFFIX, import_csv
 from hookforge.metrics.model import PLATFORMS
 from hookforge.metrics.report import build_report, format_table
@@ -61,24 +62,28 @@ def import_command(
     try:
         text = file.read_text(encoding="utf-8-sig", errors="strict")
     except UnicodeDecodeError as e:
-        console.print(f"[bold red]error:[/bold red] {file}: not UTF-8 text at byte {e.start}; export the report as CSV")
+        console.print(
+            f"[bold red]error:[/bold red] {escape(str(file))}: not UTF-8 text at byte {e.start}; "
+            "export the report as CSV"
+        )
         raise typer.Exit(code=2) from None
     with _engine(home) as engine:
         try:
             report = import_csv(engine.deps.metrics, text, platform=platform, source=str(file))
         except ReportInvalid as e:
-            console.print(f"[bold red]error:[/bold red] {file}: {e}")
+            console.print(f"[bold red]error:[/bold red] {escape(str(file))}: {escape(str(e))}")
             raise typer.Exit(code=2) from None
     report_path = file.with_name(file.name + IMPORT_REPORT_SUFFIX)
     report_path.write_text(json.dumps(report.to_dict(), indent=2, default=str), encoding="utf-8")
     console.print(
-        f"[bold]{report.platform}[/bold] report {file}: {report.lines} rows — {report.imported} imported, "
+        f"[bold]{escape(str(report.platform))}[/bold] report {escape(str(file))}: {report.lines} rows — "
+        f"{report.imported} imported, "
         f"{report.unchanged} unchanged, {len(report.bad)} bad ({len(report.hooks)} hooks)"
     )
     for bad in report.bad[:50]:
-        console.print(f"  line {bad.line}: {bad.reason}")
+        console.print(f"  line {bad.line}: {escape(str(bad.reason))}")
     if len(report.bad) > 50:
-        console.print(f"  ... and {len(report.bad) - 50} more in {report_path}")
+        console.print(f"  ... and {len(report.bad) - 50} more in {escape(str(report_path))}")
     typer.echo(str(report_path))
 
 
@@ -159,9 +164,19 @@ def dashboard_command(
             server.server_close()
 
 
+def allowed_hosts(port: int) -> frozenset[str]:
+    """The only Host values `dashboard --serve` answers: anything else is DNS rebinding or a confused proxy."""
+    return frozenset({f"127.0.0.1:{port}", f"localhost:{port}"})
+
+
 def _handler(engine: Any) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            port = self.server.server_address[1] if isinstance(self.server.server_address, tuple) else 0
+            host = (self.headers.get("Host") or "").strip().lower()
+            if host not in allowed_hosts(port):
+                self._send(421, "text/plain; charset=utf-8", b"misdirected request: unexpected Host header")
+                return
             url = urlparse(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             status, ctype, body = _respond(engine, "/dashboard" if url.path == "/" else url.path, query)
@@ -169,7 +184,8 @@ def _handler(engine: Any) -> type[BaseHTTPRequestHandler]:
 
         def _send(self, status: int, ctype: str, body: bytes) -> None:
             self.send_response(status)
-            self.send_header("Content-Type", ctype)
+            for name, value in response_headers(ctype).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

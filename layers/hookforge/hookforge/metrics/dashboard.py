@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from hookforge.approval.page import SECURITY_HEADERS
 from hookforge.metrics.model import DEFINITIONS, PLATFORMS
 from hookforge.metrics.report import NO_DATA, HookStat, build_report
 
@@ -233,6 +234,17 @@ def render_dashboard(
         f"<tbody>{''.join(rows)}</tbody></table></section></main>"
         f"<footer><ul>{definitions}</ul></footer></body></html>"
     )
+
+
+#: the approval page's security headers (CSP, frame, nosniff, no-store, no-referrer) minus its Content-Type: every
+#: dashboard response carries them, in AWS and locally. Its CSP already allows what the page needs (inline SVG and
+#: CSS, data:/https: poster images, the same-origin filter form) and nothing else (no scripts, no framing).
+DASHBOARD_HEADERS: dict[str, str] = {k: v for k, v in SECURITY_HEADERS.items() if k.lower() != "content-type"}
+
+
+def response_headers(content_type: str) -> dict[str, str]:
+    """The headers of one dashboard response with this content type (security headers included)."""
+    return {"Content-Type": content_type, **DASHBOARD_HEADERS}
 
 
 #: the routes `GET /dashboard` and `GET /hooks` answer, in AWS (API Gateway) and locally (`dashboard --serve`)

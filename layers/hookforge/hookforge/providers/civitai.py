@@ -3,7 +3,7 @@
 `GET https://civitai.com/api/v1/images?withMeta=true&limit=&sort=Most%20Reactions&period=Week&nsfw=None`
 answers `{items: [{id, url, width, height, nsfw, nsfwLevel, stats: {likeCount, heartCount, ...},
 meta: {prompt, seed, Model, ...}, username}], metadata: {...}}`. The API has no text search, so the brief's
-query filters and ranks the prompts here. `CIVITAI_API_KEY` (or the secret `hookforge/civitai`) is optional.
+query filters and ranks the prompts here. `CIVITAI_API_KEY` (or the secret `hookforge/providers/civitai`) is optional.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class CivitaiSource:
 
     def _headers(self) -> dict[str, str]:
         try:
-            key = self.ctx.secret("CIVITAI_API_KEY", "hookforge/civitai")
+            key = self.ctx.secret("CIVITAI_API_KEY", "hookforge/providers/civitai")
         except ConfigError:
             return {}  # the public images API works without a key
         return {"Authorization": f"Bearer {key}"}

@@ -3,7 +3,7 @@
 The model is configuration, never hard-coded: `brief.images.model`, else `OPENAI_IMAGE_MODEL`. Sizes and
 qualities are validated per model family before any call (each family accepts its own set), so a bad brief
 fails with a clear ConfigError instead of a paid 400. Key: `OPENAI_API_KEY` locally, the secret
-`hookforge/openai` in AWS. Content-policy refusals (`content_policy_violation`, `moderation_blocked`)
+`hookforge/providers/openai` in AWS. Content-policy refusals (`content_policy_violation`, `moderation_blocked`)
 become `ContentRejected`, which the state machine never retries.
 """
 
@@ -117,7 +117,7 @@ class OpenAIImages:
             provider=self.name,
             policy=policy or POLICY,
             sleep=sleep,
-            key_hint="OPENAI_API_KEY / secret hookforge/openai",
+            key_hint="OPENAI_API_KEY / secret hookforge/providers/openai",
         )
 
     def plan(self, request: ImageRequest) -> tuple[dict[str, object], float]:
@@ -144,7 +144,7 @@ class OpenAIImages:
 
     def generate(self, request: ImageRequest) -> GeneratedImage:
         body, cost = self.plan(request)
-        key = self.ctx.secret("OPENAI_API_KEY", "hookforge/openai")
+        key = self.ctx.secret("OPENAI_API_KEY", "hookforge/providers/openai")
         response = self.caller.request(
             "POST",
             GENERATIONS_URL,

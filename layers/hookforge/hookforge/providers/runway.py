@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 API_SECRET_ENV = "RUNWAYML_API_SECRET"
-API_SECRET_NAME = "hookforge/runway"
+API_SECRET_NAME = "hookforge/providers/runway"
 API_VERSION = "2024-11-06"
 #: data URIs are accepted up to 5 MB; bigger images go through POST /v1/uploads
 DATA_URI_LIMIT = 5 * 1024 * 1024

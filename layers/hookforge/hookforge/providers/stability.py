@@ -5,7 +5,7 @@ and get `{image: <base64>, finish_reason: SUCCESS|CONTENT_FILTERED, seed}` (with
 same facts arrive as `finish-reason`/`seed` headers - both shapes are read). The endpoint is chosen by the
 model: `core`, `ultra`, or an `sd3*` model name (e.g. `sd3.5-large`) on the sd3 endpoint; default `core`.
 Output sizes are fixed per aspect ratio, so the brief's size picks the ratio and the image is scaled to it.
-Key: `STABILITY_API_KEY` locally, the secret `hookforge/stability` in AWS. Moderation (403
+Key: `STABILITY_API_KEY` locally, the secret `hookforge/providers/stability` in AWS. Moderation (403
 `content_moderation`, or `CONTENT_FILTERED`) becomes `ContentRejected`.
 """
 
@@ -79,7 +79,7 @@ class StabilityImages:
             provider=self.name,
             policy=policy or POLICY,
             sleep=sleep,
-            key_hint="STABILITY_API_KEY / secret hookforge/stability",
+            key_hint="STABILITY_API_KEY / secret hookforge/providers/stability",
         )
 
     def generate(self, request: ImageRequest) -> GeneratedImage:
@@ -94,7 +94,7 @@ class StabilityImages:
         }
         if form_model:
             form["model"] = form_model
-        key = self.ctx.secret("STABILITY_API_KEY", "hookforge/stability")
+        key = self.ctx.secret("STABILITY_API_KEY", "hookforge/providers/stability")
         response = self.caller.request(
             "POST",
             f"{BASE_URL}/{path}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -16,6 +17,59 @@ from hookforge.storage import run_key
 
 MAX_BRIEF_BYTES = 256 * 1024
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+#: deepest nesting of objects/lists a brief (or a manifest line) may have: a brief needs 4, and 5 000 levels would
+#: otherwise end in a RecursionError inside the JSON decoder or the YAML composer
+MAX_NESTING_DEPTH = 64
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth_problem(text: str) -> str | None:
+    """A cheap scan before `json.loads`: counts `[`/`{` nesting outside strings; a message when it is too deep."""
+    depth = 0
+    for m in _JSON_BRACKET.finditer(_JSON_STRING.sub('""', text)):
+        if m[0] in "[{":
+            depth += 1
+            if depth > MAX_NESTING_DEPTH:
+                return f"nested more than {MAX_NESTING_DEPTH} levels deep (the depth limit is {MAX_NESTING_DEPTH})"
+        else:
+            depth -= 1
+    return None
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _BoundedSafeLoader(yaml.SafeLoader):
+    """yaml.SafeLoader whose (recursive) composer stops at MAX_NESTING_DEPTH, flow or block nesting alike."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self._depth >= MAX_NESTING_DEPTH:
+            raise _TooDeep
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def load_yaml_bounded(text: str, *, source: str) -> Any:
+    """`yaml.safe_load`, refusing nesting deeper than MAX_NESTING_DEPTH with BriefInvalid (before any recursion
+    limit is reached)."""
+    loader = _BoundedSafeLoader(text)
+    try:
+        return loader.get_single_data()
+    except _TooDeep:
+        raise BriefInvalid(
+            f"{source}: the brief is nested more than {MAX_NESTING_DEPTH} levels deep "
+            f"(the depth limit is {MAX_NESTING_DEPTH})"
+        ) from None
+    finally:
+        loader.dispose()
 
 
 def parse_brief(raw: bytes, *, source: str) -> Brief:
@@ -31,10 +85,13 @@ def parse_brief(raw: bytes, *, source: str) -> Brief:
     data: Any
     if source.endswith((".yaml", ".yml")):
         try:
-            data = yaml.safe_load(text)
+            data = load_yaml_bounded(text, source=source)
         except yaml.YAMLError as e:
             raise BriefInvalid(f"{source}: not valid YAML ({str(e).splitlines()[0]})") from e
     else:
+        problem = json_depth_problem(text)
+        if problem is not None:
+            raise BriefInvalid(f"{source}: the brief is {problem}")
         try:
             data = json.loads(text)
         except json.JSONDecodeError as e:
