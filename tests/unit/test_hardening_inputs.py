@@ -305,3 +305,34 @@ def test_start_run_csv_manifest_with_a_crashing_cell_rejects_that_row_only(
     report = aws["deps"].store.get_json("briefs/crash.csv.error.json")
     assert [r["line"] for r in report["rows"]] == [3]
     assert reason in report["rows"][0]["message"]
+
+
+def test_an_unterminated_quote_is_reported_instead_of_swallowing_the_lines_after_it() -> None:
+    from hookforge.metrics.ingest import parse_csv
+
+    # Given a report whose second data row opens a quote it never closes
+    text = (
+        "hook_id,date,impressions,plays_3s\n"
+        "hk-aaaaaaaaaa,2026-11-01,100,30\n"
+        'hk-bbbbbbbbbb,"2026-11-01,100,30\n'
+        "hk-cccccccccc,2026-11-01,100,30\n"
+        "hk-dddddddddd,2026-11-01,100,30\n"
+    )
+    # When it is parsed
+    _, parsed = parse_csv(text, "generic")
+    # Then the first row lands and the broken one is a bad row naming the quote and the lines it swallowed
+    assert [row.hook_id for row in parsed.rows] == ["hk-aaaaaaaaaa"]
+    assert len(parsed.bad) == 1 and parsed.bad[0].line == 3
+    assert "unterminated quote on line 3" in parsed.bad[0].reason and "4-5" in parsed.bad[0].reason
+
+
+def test_run_refuses_an_out_folder_inside_the_local_bucket(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hookforge.cli import app
+    from hookforge.errors import ConfigError
+
+    home = tmp_path / "home"
+    result = CliRunner().invoke(app, ["demo", "--home", str(home), "--out", str(home / "bucket" / "hooks")])
+    assert isinstance(result.exception, ConfigError) and "inside the local state's bucket" in str(result.exception)
+    assert not (home / "bucket" / "hooks").exists()

@@ -55,8 +55,14 @@ _STEP_LABELS = {
 def _run(
     brief: Path | bytes, *, home: Path, out: Path, pick_n: int | None, label: str, open_browser: bool = False
 ) -> None:
+    from hookforge.errors import ConfigError
     from hookforge.local import LocalEngine, pick
     from hookforge.local.approval_server import ApprovalServer
+
+    bucket = (home / "bucket").resolve()
+    if out.resolve() == bucket or bucket in out.resolve().parents:
+        # the run folder would be copied onto itself once the run succeeded
+        raise ConfigError(f"--out {out} is inside the local state's bucket ({bucket}); choose a folder outside it")
 
     console.print(f"[bold]hookforge[/bold] running {_e(label)} (state: {_e(home)})")
     with LocalEngine(home) as engine, contextlib.ExitStack() as stack:

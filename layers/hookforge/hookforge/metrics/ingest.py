@@ -273,12 +273,21 @@ def parse_csv(text: str, platform: str | None = None) -> tuple[str, Parsed]:
 
     def records() -> Iterator[tuple[int, Mapping[str, Any]]]:
         while True:
+            first = reader.line_num + 1
             try:
                 cells = next(reader)
             except StopIteration:
                 return
             except csv.Error as e:
                 yield reader.line_num, {"__error__": str(e)}
+                continue
+            if reader.line_num > first and any("\n" in c for c in cells):
+                # ad-platform exports never break a cell across lines: this is an unterminated quote that
+                # swallowed the lines after it, each of which would otherwise vanish without a word
+                yield first, {
+                    "__error__": f"an unterminated quote on line {first} swallowed lines {first + 1}-"
+                    f"{reader.line_num}; close the quote and import the file again"
+                }
                 continue
             if not any(c.strip() for c in cells):
                 continue  # blank line: no data to lose
