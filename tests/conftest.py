@@ -120,3 +120,20 @@ def engine(tmp_path: Path) -> Iterator[Any]:
 
     with LocalEngine(tmp_path / "home", root=ROOT, time_scale=0.01) as running:
         yield running
+
+
+@pytest.fixture
+def sfn_arn(aws, monkeypatch: pytest.MonkeyPatch) -> str:  # type: ignore[no-untyped-def]
+    """The pipeline's state machine created in moto from the ASL file, its ARN in the environment (StartRun's)."""
+    sfn = boto3.client("stepfunctions")
+    arn = sfn.create_state_machine(
+        name="hookforge-test",
+        definition=(ROOT / "statemachine" / "hook_pipeline.asl.json").read_text(),
+        roleArn="arn:aws:iam::123456789012:role/x",
+    )["stateMachineArn"]
+    monkeypatch.setenv("STATE_MACHINE_ARN", arn)
+    from hookforge.deps import Deps
+
+    Deps.reset()
+    return str(arn)
+

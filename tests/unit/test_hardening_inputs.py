@@ -239,17 +239,11 @@ def test_parse_brief_brackets_inside_strings_do_not_count_as_depth() -> None:
 
 
 @pytest.fixture
-def sfn_arn(aws, monkeypatch) -> str:
-    sfn = boto3.client("stepfunctions")
-    arn = sfn.create_state_machine(
-        name="hookforge-test",
-        definition=(ROOT / "statemachine" / "hook_pipeline.asl.json").read_text(),
-        roleArn="arn:aws:iam::123456789012:role/x",
-    )["stateMachineArn"]
-    monkeypatch.setenv("STATE_MACHINE_ARN", arn)
+def many_slots(sfn_arn: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The state machine (tests/conftest.py), with room for every manifest row to start at once."""
     monkeypatch.setenv("MAX_ACTIVE_RUNS", "50")
     Deps.reset()
-    return str(arn)
+    return sfn_arn
 
 
 def _put(aws: dict[str, Any], key: str, body: bytes) -> dict[str, Any]:
@@ -267,14 +261,14 @@ def _put(aws: dict[str, Any], key: str, body: bytes) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("key", ["briefs/deep.json", "briefs/deep.yaml"])
-def test_start_run_with_a_brief_nested_5000_deep_writes_the_error_file(aws, sfn_arn, lambda_context, key) -> None:
+def test_start_run_with_a_brief_nested_5000_deep_writes_the_error_file(aws, many_slots, lambda_context, key) -> None:
     result = start_run.lambda_handler(_put(aws, key, _deep_json(5000).encode()), lambda_context)
     assert result["outcome"] == "rejected" and result["executions"] == []
     error = aws["deps"].store.get_json(f"{key}.error.json")
     assert error["error"] == "BriefInvalid" and f"depth limit is {MAX_NESTING_DEPTH}" in error["message"]
 
 
-def test_start_run_with_a_jsonl_line_nested_5000_deep_rejects_that_line_only(aws, sfn_arn, lambda_context) -> None:
+def test_start_run_with_a_jsonl_line_nested_5000_deep_rejects_that_line_only(aws, many_slots, lambda_context) -> None:
     body = "\n".join([json.dumps(tiny_brief(name="j-1")), _deep_json(5000), json.dumps(tiny_brief(name="j-2"))])
     result = start_run.lambda_handler(_put(aws, "briefs/deep.jsonl", body.encode()), lambda_context)
     assert len(result["executions"]) == 2
@@ -294,7 +288,7 @@ def test_start_run_with_a_jsonl_line_nested_5000_deep_rejects_that_line_only(aws
     ],
 )
 def test_start_run_csv_manifest_with_a_crashing_cell_rejects_that_row_only(
-    aws, sfn_arn, lambda_context, header: str, good: str, bad_row: str, reason: str
+    aws, many_slots, lambda_context, header: str, good: str, bad_row: str, reason: str
 ) -> None:
     # Given a manifest whose line 3 used to raise TypeError / ValueError inside StartRun
     body = "\n".join([header, good.format(i=1), bad_row, good.format(i=2)])

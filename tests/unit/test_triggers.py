@@ -16,19 +16,6 @@ from tests.conftest import tiny_brief
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def sfn_arn(aws, monkeypatch) -> str:  # type: ignore[no-untyped-def]
-    sfn = boto3.client("stepfunctions")
-    arn = sfn.create_state_machine(
-        name="hookforge-test",
-        definition=(ROOT / "statemachine" / "hook_pipeline.asl.json").read_text(),
-        roleArn="arn:aws:iam::123456789012:role/x",
-    )["stateMachineArn"]
-    monkeypatch.setenv("STATE_MACHINE_ARN", arn)
-    Deps.reset()
-    return arn
-
-
 def _event(aws: dict[str, Any], key: str) -> dict[str, Any]:
     head = boto3.client("s3").head_object(Bucket=aws["bucket"], Key=key)
     return {
