@@ -40,11 +40,11 @@ LOCAL_NAMES = {
 }
 STATE_MACHINE = "HookPipelineStateMachine"
 
-#: one lock for every DynamoDB write of the in-process moto: its condition check and its write are not atomic
-#: across threads (the approval server's), while DynamoDB lets exactly one conditional write through.
-#: Re-entrant: moto's transact_write_items calls put_item/update_item itself.
-_DYNAMODB_WRITES = threading.RLock()
-_DYNAMODB_WRITE_METHODS = ("put_item", "update_item", "delete_item", "transact_write_items")
+#: one lock for every DynamoDB request to the in-process moto: a conditional write's check and its write are not
+#: atomic across threads (the approval server's), while DynamoDB lets exactly one conditional write through; and
+#: moto copies an item outside its write (update_item deep-copies it first), so reads and writes alike must not
+#: interleave. Re-entrant, in case a request handler calls another.
+_DYNAMODB_REQUESTS = threading.RLock()
 #: the home and its state files hold signed links and task tokens: the owner's only
 _PRIVATE_DIR = 0o700
 _PRIVATE_FILE = 0o600
@@ -140,11 +140,11 @@ def _send_task_failure_with_cause(response: Any) -> Any:
 
 
 def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
-    """`method` of moto's DynamoDBBackend, run under the process-wide DynamoDB write lock."""
+    """`method` of moto's DynamoDB request handler, run under the process-wide DynamoDB lock."""
 
     @functools.wraps(method)
     def locked(*args: Any, **kwargs: Any) -> Any:
-        with _DYNAMODB_WRITES:
+        with _DYNAMODB_REQUESTS:
             return method(*args, **kwargs)
 
     return locked
@@ -326,7 +326,7 @@ class LocalEngine:
 
     def _patch_moto(self) -> None:
         from moto.awslambda_simple.models import LambdaSimpleBackend
-        from moto.dynamodb.models import DynamoDBBackend
+        from moto.dynamodb.responses import DynamoHandler
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
         from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
         from moto.stepfunctions.responses import StepFunctionResponse
@@ -356,8 +356,7 @@ class LocalEngine:
         self._patch(retrier_decl, "time", _ScaledTime())
         self._patch(StepFunctionResponse, "send_task_failure", _send_task_failure_with_cause)
         # one conditional write wins, as on AWS: 20 simultaneous picks of one approval get one 200
-        for name in _DYNAMODB_WRITE_METHODS:
-            self._patch(DynamoDBBackend, name, _serialized(getattr(DynamoDBBackend, name)))
+        self._patch(DynamoHandler, "call_action", _serialized(DynamoHandler.call_action))
 
     def _quiet_logs(self) -> None:
         """moto logs every caught task failure with a traceback; the run record says it better."""
