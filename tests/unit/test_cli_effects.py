@@ -104,3 +104,16 @@ def test_effects_no_audio_renders_a_silent_file(clip: Path, tmp_path: Path) -> N
     result = CliRunner().invoke(app, ["effects", str(clip), "--no-audio", "--overrides", FAST, "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert not probe(tmp_path / "9x16.mp4").has_audio
+
+
+@pytest.mark.slow
+def test_effects_voiceover_is_spoken_over_the_hook_and_said_so(clip: Path, tmp_path: Path) -> None:
+    from hookforge.effects.sound import measure_loudness
+
+    # Given a spoken line (espeak-ng locally) and captions timed by it
+    args = ["effects", str(clip), "--preset", "clean", "--text", "Drop day", "--captions", "--voiceover", "Drop day"]
+    result = CliRunner().invoke(app, [*args, "--duration", "1", "--overrides", FAST, "--out", str(tmp_path)])
+    # Then the hook carries the voice at delivery loudness, and the summary names it
+    assert result.exit_code == 0, result.output
+    assert "sound: voiceover" in result.output
+    assert measure_loudness(tmp_path / "9x16.mp4").integrated == pytest.approx(-14.0, abs=1.0)

@@ -259,7 +259,7 @@ def _render_effects(
     from hookforge.effects import render
     from hookforge.effects.focus import focus_from_point
     from hookforge.effects.guides import write_guides
-    from hookforge.effects.mix import SPEECH_AT, Soundtrack
+    from hookforge.effects.mix import Soundtrack
     from hookforge.effects.safezones import placements_for
     from hookforge.effects.sound import check_music
     from hookforge.errors import EffectsInvalid
@@ -285,13 +285,7 @@ def _render_effects(
             soundtrack = Soundtrack(music=music, music_seconds=check_music(music).duration)
         if audio and voiceover is not None:
             speech = EspeakSpeaker().synthesize(voiceover, voice, Path(tmp), words_per_caption=3)
-            soundtrack = Soundtrack(
-                music=soundtrack.music,
-                music_seconds=soundtrack.music_seconds,
-                speech=speech.path,
-                speech_seconds=speech.duration,
-            )
-            cues = [(SPEECH_AT + c.start, SPEECH_AT + c.end, c.text) for c in speech.cues]
+            soundtrack, cues = soundtrack.spoken(speech)
         columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%")]
         with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
             task = bar.add_task(f"Rendering {_e(preset)} for {_e(', '.join(aspects))}", total=1.0)

@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ffmpeg
 
-from hookforge.effects.sound import SAMPLE_RATE, Loudness, bed_source, parse_ebur128, sfx_source
+from hookforge.effects.sound import SAMPLE_RATE, Loudness, bed_source, measure_loudness, parse_ebur128, sfx_source
 from hookforge.effects.specs import Look
 from hookforge.errors import EffectsFailed
 from hookforge.media import MediaError, run_ffmpeg
+
+if TYPE_CHECKING:
+    from hookforge.voice import Speech
 
 #: stem loudness before the mix (LUFS): speech sits on top, the bed under it, the hits between
 SPEECH_LUFS = -16.0
@@ -57,6 +60,12 @@ class Soundtrack:
     #: the spoken hook line (a WAV) and its length
     speech: Path | None = None
     speech_seconds: float = 0.0
+
+    def spoken(self, speech: Speech) -> tuple[Soundtrack, list[tuple[float, float, str]]]:
+        """This soundtrack with `speech` laid over it, and the caption cues in hook time (the voice starts at
+        SPEECH_AT)."""
+        cues = [(SPEECH_AT + c.start, SPEECH_AT + c.end, c.text) for c in speech.cues]
+        return replace(self, speech=speech.path, speech_seconds=speech.duration), cues
 
 
 @dataclass(frozen=True)
@@ -319,9 +328,9 @@ def _measure_encoded(stream: Any, path: Path) -> Loudness:
     args = ffmpeg.output(stream, str(path), **AUDIO_OUTPUT).global_args("-loglevel", "error").overwrite_output()
     try:
         run_ffmpeg(args.get_args())
+        return measure_loudness(path)
     except MediaError as e:
         raise EffectsFailed(f"encoding the hook's sound failed: {e}") from e
-    return _measure(ffmpeg.input(str(path)).audio)
 
 
 def _measure(stream: Any) -> Loudness:

@@ -44,9 +44,7 @@ def _soundtrack(event: ApplyEffectsInput, deps: Deps, tmp: Path) -> tuple[Soundt
             f"effects.voiceover: the spoken line lasts {speech.duration:.1f}s but the hook is "
             f"{event.brief.video.duration}s; shorten the line or lengthen video.duration"
         )
-    cues = [(SPEECH_AT + c.start, SPEECH_AT + c.end, c.text) for c in speech.cues]
-    track = Soundtrack(music=music, music_seconds=music_seconds, speech=speech.path, speech_seconds=speech.duration)
-    return track, cues
+    return Soundtrack(music=music, music_seconds=music_seconds).spoken(speech)
 
 
 def run(event: ApplyEffectsInput, deps: Deps) -> HookRender:
