@@ -30,7 +30,7 @@ def post_metrics() -> Response:
     except ValueError as e:  # JSONDecodeError and ReportInvalid are both ValueErrors
         reason = str(e) if isinstance(e, ReportInvalid) else f"the body is not JSON: {e}"
         return _json(400, {"error": "BadRequest", "message": reason})
-    logger.info("metrics imported", extra={"imported": report.imported, "bad_rows": len(report.bad)})
+    logger.info("metrics imported", extra={"imported": report.imported, "bad_rows": report.bad_rows})
     # 422 only when nothing could be used; partial success is 200 with the bad rows listed
     status = 422 if report.bad and not (report.imported or report.unchanged) else 200
     return _json(status, report.to_dict())

@@ -24,9 +24,9 @@ def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str,
     if key.endswith(IMPORT_REPORT_SUFFIX):
         return {"skipped": key, "reason": "an import report, not an ad-platform report"}
     deps = Deps.current()
-    report_key, report = import_object(deps.store, deps.metrics, key)
+    report_key, report = import_object(deps.store, deps.metrics, key, max_bytes=deps.settings.report_max_bytes)
     logger.info(
         "report imported",
-        extra={"key": key, "platform": report.platform, "imported": report.imported, "bad_rows": len(report.bad)},
+        extra={"key": key, "platform": report.platform, "imported": report.imported, "bad_rows": report.bad_rows},
     )
     return {"key": key, "report_key": report_key, **report.to_dict()}

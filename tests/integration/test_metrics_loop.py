@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from hookforge.cli import app
@@ -46,6 +47,7 @@ def test_registered_hook_gets_hook_rate_from_an_imported_meta_report(tmp_path: P
     # Then the report shows exact totals, the Wilson interval and the verdict; the bad row is on file
     after = json.loads(_cli("metrics", "report", "--json", "--home", str(home)))
     row = after[0]
+    assert row["brief"] == "tiny-test"  # the brief's name beside the id, as the ad name has it
     assert (row["hook_id"], row["platform"], row["impressions"], row["plays_3s"]) == (hook_id, "meta", 6000, 2070)
     assert row["hook_rate"] == round(2070 / 6000, 6)
     assert row["hook_rate_low"] < row["hook_rate"] < row["hook_rate_high"] and row["verdict"] == "winner"
@@ -57,6 +59,7 @@ def test_registered_hook_gets_hook_rate_from_an_imported_meta_report(tmp_path: P
     out = tmp_path / "dash.html"
     _cli("dashboard", "--out", str(out), "--home", str(home))
     page = out.read_text()
+    assert "<span class='brief'>tiny-test</span>" in page
     assert hook_id in page and 'id="target-line"' in page and "data:image/jpeg;base64," in page
 
 
@@ -75,3 +78,58 @@ def test_report_dropped_under_reports_is_imported_by_its_rule_target(engine) -> 
     saved = engine.deps.store.get_json(out["report_key"])
     assert (saved["platform"], saved["imported"], [b["line"] for b in saved["bad"]]) == ("tiktok", 1, [3])
     assert engine.deps.metrics.ranking("tiktok")[0]["plays"] == 330
+
+
+def test_metrics_sync_pulls_both_platforms_from_local_stand_ins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.support.ad_platforms import (
+        META_ACCOUNT,
+        META_TOKEN,
+        TIKTOK_ADVERTISER,
+        TIKTOK_TOKEN,
+        MetaStandIn,
+        SimAd,
+        TikTokStandIn,
+        serve,
+    )
+
+    home = tmp_path / "home"
+    hook_id = "hk-5ca1ab1e00"
+    with LocalEngine(home, root=ROOT, time_scale=0.01) as engine:
+        engine.deps.metrics.put_hook({"hook_id": hook_id, "run_id": "run-x", "prompt": "p", "created_at": 1})
+    today = datetime.now(UTC).date()
+    ads = [SimAd("1201", f"launch | {hook_id}"), SimAd("1202", "Brand video (not a hook)")]
+    meta = MetaStandIn(ads, today - timedelta(days=20), today, page_size_cap=5)
+    tiktok = TikTokStandIn(ads, today - timedelta(days=20), today)
+    with serve(meta.handle) as graph_url, serve(tiktok.handle) as tiktok_url:
+        for name, value in {
+            "META_GRAPH_URL": graph_url,
+            "META_ACCESS_TOKEN": META_TOKEN,
+            "META_AD_ACCOUNT_ID": META_ACCOUNT,
+            "TIKTOK_API_URL": tiktok_url,
+            "TIKTOK_ACCESS_TOKEN": TIKTOK_TOKEN,
+            "TIKTOK_ADVERTISER_ID": TIKTOK_ADVERTISER,
+        }.items():
+            monkeypatch.setenv(name, value)
+        result = CliRunner().invoke(app, ["metrics", "sync", "--days", "3", "--home", str(home)])
+    output = " ".join(result.output.split())  # rich wraps long lines
+    assert result.exit_code == 0, output
+    assert "meta" in output and "12 rows" in output and "6 imported" in output
+    assert "6 rows from 1 ad that is not a hookforge hook" in output
+    assert "tiktok" in output and "3 imported" in output
+    assert META_TOKEN not in output and TIKTOK_TOKEN not in output
+    rows = json.loads(_cli("metrics", "report", "--json", "--home", str(home)))
+    by_platform = {r["platform"]: r for r in rows if r["hook_id"] == hook_id}
+    assert set(by_platform) == {"meta", "tiktok"}
+    assert by_platform["meta"]["impressions"] == sum(
+        int(r["impressions"]) for r in meta.records(str(today - timedelta(days=2)), str(today)) if r["ad_id"] == "1201"
+    )
+    # an expired token: a named error with how to renew, exit 1, nothing else changes
+    meta.expire = True
+    with serve(meta.handle) as graph_url:
+        monkeypatch.setenv("META_GRAPH_URL", graph_url)
+        failed = CliRunner().invoke(app, ["metrics", "sync", "--platform", "meta", "--home", str(home)])
+    assert failed.exit_code == 1 and "AdTokenExpired" in failed.output and META_TOKEN not in failed.output

@@ -46,6 +46,11 @@ class ArtifactStore:
     def get_bytes(self, key: str) -> bytes:
         return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
+    def open(self, key: str) -> tuple[Any, int]:
+        """The object's body as a binary stream to read (and close), and its size in bytes, before reading any."""
+        response = self.s3.get_object(Bucket=self.bucket, Key=key)
+        return response["Body"], int(response["ContentLength"])
+
     def get_json(self, key: str) -> Any:
         return json.loads(self.get_bytes(key))
 

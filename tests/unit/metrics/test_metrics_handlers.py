@@ -125,7 +125,9 @@ def test_report_drop_imports_and_stores_import_report_beside_it(aws, seeded, lam
     assert out["report_key"] == "reports/2026-11/meta-export.csv.import.json"
     saved = store.get_json(out["report_key"])
     assert saved["platform"] == "meta" and saved["imported"] == 2
-    assert [b["line"] for b in saved["bad"]] == [3, 4, 5, 6, 7, 8]
+    assert [b["line"] for b in saved["bad"]] == [3, 5, 6, 7, 8]
+    # (line 4 is an ordinary ad of the account, no hook id: counted and named, not a bad row)
+    assert (saved["not_hook_rows"], saved["not_hook_examples"]) == (1, ["summer sale without id"])
     assert saved["definitions"]["hook_rate"] == "Meta hook rate = 3-second video plays ÷ impressions"
     # and the import report's own creation event is ignored, not imported
     skipped = report_import.lambda_handler(_s3_event(aws["bucket"], out["report_key"]), lambda_context)
@@ -225,12 +227,12 @@ def test_local_serve_handler_answers_dashboard_hooks_and_bad_filters(aws, seeded
     from http.server import ThreadingHTTPServer
     from types import SimpleNamespace
 
-    from hookforge.metrics.cli import _handler
+    from hookforge.metrics.cli import dashboard_handler
     from hookforge.metrics.ingest import import_csv
 
     # Given `hookforge dashboard --serve` on a free port, over the seeded tables
     import_csv(seeded, fixture_text("tiktok_daily.csv"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(SimpleNamespace(deps=aws["deps"])))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), dashboard_handler(SimpleNamespace(deps=aws["deps"])))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"

@@ -133,16 +133,18 @@ def test_every_bad_row_kind_is_reported_with_line_and_reason(store: MetricsStore
     report = import_csv(store, fixture_text("meta_bad.csv"), platform="meta", source="reports/bad.csv")
     reasons = {b.line: b.reason for b in report.bad}
     # Then each bad line is named with its reason ...
-    assert set(reasons) == {3, 4, 5, 6, 7, 8}
+    assert set(reasons) == {3, 5, 6, 7, 8}
     assert reasons[3].startswith("unknown hook hk-ffffffffff")
-    assert reasons[4].startswith("unknown hook: ad name 'summer sale without id' names no hook id")
+    # line 4 is an ordinary ad of the account (no hook id): counted and named, not a bad row
+    assert (report.not_hook_rows, report.not_hook_ads) == (1, 1)
+    assert report.not_hook_examples == ["summer sale without id"]
     assert reasons[5] == "negative Impressions: '-5'"
     assert reasons[6] == "3-second video plays (120) exceed Impressions (100)"
     assert reasons[7].startswith("unparsable date in 'Day': '4th Nov'")
     assert reasons[8] == "missing column '3-second video plays'"
     # ... the good rows still land, and nothing is silently dropped
     assert report.imported == 2
-    assert report.imported + report.unchanged + len(report.bad) == report.lines == 8
+    assert report.imported + report.unchanged + len(report.bad) + report.not_hook_rows == report.lines == 8
     assert _total(store, "hk-1a2b3c4d5e", "meta")["impressions"] == 2000
 
 

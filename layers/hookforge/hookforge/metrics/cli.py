@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import json
 import mimetypes
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 from urllib.parse import parse_qs, urlparse
 
 import typer
@@ -17,9 +18,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from hookforge.cli_options import HomeOption
-from hookforge.errors import ReportInvalid
+from hookforge.metrics.compare import parse_targets
 from hookforge.metrics.dashboard import Filters, respond, response_headers
-from hookforge.metrics.ingest import IMPORT_REPORT_SUFFIX, import_csv
+from hookforge.metrics.ingest import IMPORT_REPORT_SUFFIX, ImportReport, import_file
 from hookforge.metrics.model import PLATFORMS
 from hookforge.metrics.report import build_report, format_table
 
@@ -34,11 +35,37 @@ ToOption = Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD
 
 
 @contextmanager
-def _engine(home: Path) -> Iterator[Any]:
-    from hookforge.local import LocalEngine
+def _engine(home: Path, *, writes: bool = True) -> Iterator[Any]:
+    """The home's local service (started on first use): `.deps` talks to its tables and bucket; what a writing
+    command wrote is persisted before it returns (a reading one holds nothing to persist)."""
+    from hookforge.local.client import ServiceClient
 
-    with LocalEngine(home) as engine:
-        yield engine
+    client = ServiceClient.ensure(home, announce=lambda line: console.print(f"[dim]{escape(line)}...[/dim]"))
+    yield client
+    if writes:
+        client.sync()
+
+
+class _ServiceMetrics:
+    """The home's metrics store, reached through its local service, started on first use."""
+
+    def __init__(self, home: Path) -> None:
+        self._home = home
+        self._client: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None and name == "requests":
+            return 0  # the store's request counter: nothing asked yet
+        if self._client is None:
+            from hookforge.local.client import ServiceClient
+
+            announce = lambda line: console.print(f"[dim]{escape(line)}...[/dim]")  # noqa: E731
+            self._client = ServiceClient.ensure(self._home, announce=announce)
+        return getattr(self._client.deps.metrics, name)
+
+    def sync(self) -> None:
+        if self._client is not None:
+            self._client.sync()
 
 
 def _filters(platform: str | None, date_from: str | None, date_to: str | None) -> Filters:
@@ -59,31 +86,43 @@ def import_command(
     """Import a report (set per day: importing it again changes nothing); writes FILE.import.json beside it."""
     if platform is not None and platform not in PLATFORMS:
         raise typer.BadParameter(f"choose one of: {', '.join(PLATFORMS)}", param_hint="--platform")
-    try:
-        text = file.read_text(encoding="utf-8-sig", errors="strict")
-    except UnicodeDecodeError as e:
-        console.print(
-            f"[bold red]error:[/bold red] {escape(str(file))}: not UTF-8 text at byte {e.start}; "
-            "export the report as CSV"
-        )
-        raise typer.Exit(code=2) from None
-    with _engine(home) as engine:
-        try:
-            report = import_csv(engine.deps.metrics, text, platform=platform, source=str(file))
-        except ReportInvalid as e:
-            console.print(f"[bold red]error:[/bold red] {escape(str(file))}: {escape(str(e))}")
-            raise typer.Exit(code=2) from None
     report_path = file.with_name(file.name + IMPORT_REPORT_SUFFIX)
-    report_path.write_text(json.dumps(report.to_dict(), indent=2, default=str), encoding="utf-8")
+
+    def save(report: ImportReport) -> None:
+        # written in every outcome, a failed or interrupted import included (streamed: the report is small)
+        with report_path.open("w", encoding="utf-8") as out:
+            json.dump(report.to_dict(), out, indent=2, default=str)
+
+    def open_file() -> tuple[IO[bytes], int]:
+        return file.open("rb"), file.stat().st_size
+
+    # the service starts only when the file's rows reach the store: an unreadable file is reported without it
+    store = _ServiceMetrics(home)
+    try:
+        report = import_file(store, open_file, source=str(file), platform=platform, save=save)
+    finally:
+        store.sync()
+    if report.error:
+        console.print(f"[bold red]error:[/bold red] {escape(str(file))}: {escape(report.error)}")
+        raise typer.Exit(code=2)
     console.print(
         f"[bold]{escape(str(report.platform))}[/bold] report {escape(str(file))}: {report.lines} rows — "
         f"{report.imported} imported, "
-        f"{report.unchanged} unchanged, {len(report.bad)} bad ({len(report.hooks)} hooks)"
+        f"{report.unchanged} unchanged, {report.bad_rows} bad ({len(report.hooks)} hooks)"
     )
+    if report.not_hook_rows:
+        ads = (
+            "1 ad that is not a hookforge hook"
+            if report.not_hook_ads == 1
+            else (f"{report.not_hook_ads} ads that are not hookforge hooks")
+        )
+        examples = ", ".join(repr(n) for n in report.not_hook_examples)
+        console.print(f"  {report.not_hook_rows} rows from {ads} (no hk-… id in the ad name, e.g. {escape(examples)})")
     for bad in report.bad[:50]:
         console.print(f"  line {bad.line}: {escape(str(bad.reason))}")
-    if len(report.bad) > 50:
-        console.print(f"  ... and {len(report.bad) - 50} more in {escape(str(report_path))}")
+    if report.bad_rows > 50:
+        listed = f"the first {len(report.bad)} are listed" if report.bad_rows > len(report.bad) else "all listed"
+        console.print(f"  ... and {report.bad_rows - 50} more ({listed} in {escape(str(report_path))})")
     typer.echo(str(report_path))
 
 
@@ -97,7 +136,7 @@ def report_command(
 ) -> None:
     """Every registered hook ranked by hook rate, with 95 % intervals and verdicts (zeros before any data)."""
     f = _filters(platform, date_from, date_to)
-    with _engine(home) as engine:
+    with _engine(home, writes=False) as engine:
         target = engine.deps.settings.hook_rate_target
         stats = build_report(
             engine.deps.metrics, target=target, platform=f.platform, date_from=f.date_from, date_to=f.date_to
@@ -106,6 +145,75 @@ def report_command(
         typer.echo(json.dumps([s.to_dict() for s in stats], indent=2, ensure_ascii=False))
     else:
         typer.echo(format_table(stats) if stats else "no hooks registered yet: run `hookforge demo` first")
+
+
+@metrics_app.command("sync")
+def sync_command(
+    platform: Annotated[
+        str | None, typer.Option("--platform", help="meta or tiktok (default: every platform with an account set).")
+    ] = None,
+    days: Annotated[
+        int | None, typer.Option("--days", min=1, max=400, help="Days up to today to re-read (default 7).")
+    ] = None,
+    home: HomeOption = Path(".hookforge"),
+) -> None:
+    """Pull every ad's daily numbers from Meta / TikTok and set them (restated days replace the stored ones)."""
+    from hookforge.errors import ConfigError
+    from hookforge.metrics.sync import run_sync, with_shell_accounts
+
+    if platform is not None and platform not in ("meta", "tiktok"):
+        raise typer.BadParameter("choose meta or tiktok", param_hint="--platform")
+    with _engine(home) as engine:
+        try:
+            platforms = (platform,) if platform else ("meta", "tiktok")
+            results = run_sync(with_shell_accounts(engine.deps), platforms=platforms, days=days)
+        except ConfigError as e:
+            console.print(f"[bold red]error:[/bold red] {escape(str(e))}")
+            raise typer.Exit(code=2) from None
+    failed = False
+    for result in results:
+        if isinstance(result, Exception):
+            failed = True
+            console.print(f"[bold red]{type(result).__name__}:[/bold red] {escape(str(result))}")
+            continue
+        console.print(escape(result.summary()))
+        for skip in result.skipped[:20]:
+            console.print(f"  skipped {escape(skip.ad)} {skip.day}: {escape(skip.reason)}")
+        if len(result.skipped) > 20:
+            console.print(f"  ... and {len(result.skipped) - 20} more skipped")
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@metrics_app.command("launch")
+def launch_command(
+    hook_id: Annotated[str, typer.Argument(help="The hook to launch (hk-…).")],
+    meta_adset: Annotated[str, typer.Option("--meta-adset", help="The Meta ad set the ad goes into.")],
+    page: Annotated[str, typer.Option("--page", help="The Facebook Page the ad runs as.")],
+    message: Annotated[str, typer.Option("--message", help="Primary text of the ad.")] = "",
+    link: Annotated[str, typer.Option("--link", help="Destination URL (adds a Learn more button).")] = "",
+    home: HomeOption = Path(".hookforge"),
+) -> None:
+    """Create the hook's Meta ad, PAUSED (its videos per placement, poster, one creative): spend stays off."""
+    from hookforge.errors import HookforgeError
+    from hookforge.metrics.launch import launch_hook
+    from hookforge.metrics.sync import with_shell_accounts
+
+    with _engine(home) as engine:
+        try:
+            launched = launch_hook(
+                with_shell_accounts(engine.deps), hook_id, adset_id=meta_adset, page_id=page, message=message, link=link
+            )
+        except HookforgeError as e:
+            console.print(f"[bold red]{type(e).__name__}:[/bold red] {escape(str(e))}")
+            raise typer.Exit(code=1) from None
+    console.print(
+        f"ad {launched.ad_id} created [bold]PAUSED[/bold] in ad set {launched.adset_id} (creative "
+        f"{launched.creative_id}; {', '.join(f'{p}: {a}' for p, a in launched.placements.items())}); "
+        "switch it on in Ads Manager when ready. TikTok: upload the 9:16 file in TikTok Ads Manager and name the "
+        f"ad '… | {hook_id}' (its API needs an audited app); the daily sync finds it by name."
+    )
+    typer.echo(json.dumps(launched.to_dict()))
 
 
 def _poster_data_uri(store: Any, key: str) -> str | None:
@@ -131,14 +239,16 @@ def _respond(engine: Any, path: str, query: dict[str, str]) -> tuple[int, str, s
         query,
         metrics=deps.metrics,
         target=deps.settings.hook_rate_target,
+        targets=parse_targets(deps.settings.hook_rate_targets),
         poster_url=lambda key: _poster_data_uri(deps.store, key),
     )
 
 
 def dashboard_command(
     out: Annotated[Path | None, typer.Option("--out", help="Write the HTML dashboard to this file.")] = None,
-    serve: Annotated[bool, typer.Option("--serve", help="Serve it on http://127.0.0.1:PORT until Ctrl-C.")] = False,
-    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8766,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Print its live URL (the local service serves it); keep it up until Ctrl-C.")
+    ] = False,
     platform: PlatformFilter = None,
     date_from: FromOption = None,
     date_to: ToOption = None,
@@ -148,20 +258,21 @@ def dashboard_command(
     if (out is None) == (not serve):
         raise typer.BadParameter("give exactly one of --out FILE or --serve")
     f = _filters(platform, date_from, date_to)
-    with _engine(home) as engine:
+    with _engine(home, writes=False) as engine:
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(render_local(engine, f), encoding="utf-8")
             typer.echo(str(out.resolve()))
             return
-        server = ThreadingHTTPServer(("127.0.0.1", port), _handler(engine))
-        console.print(f"dashboard on http://127.0.0.1:{port}/ (Ctrl-C to stop)")
+        # the home's service serves it (always current: it reads the live tables); this command keeps it awake
+        console.print(f"dashboard on {engine.dashboard_url}/ (served by the local service; Ctrl-C to stop watching)")
+        typer.echo(f"{engine.dashboard_url}/")
         try:
-            server.serve_forever()
+            while True:
+                time.sleep(60)
+                engine.call("ping")
         except KeyboardInterrupt:
             pass
-        finally:
-            server.server_close()
 
 
 def allowed_hosts(port: int) -> frozenset[str]:
@@ -169,7 +280,7 @@ def allowed_hosts(port: int) -> frozenset[str]:
     return frozenset({f"127.0.0.1:{port}", f"localhost:{port}"})
 
 
-def _handler(engine: Any) -> type[BaseHTTPRequestHandler]:
+def dashboard_handler(engine: Any) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the http.server API
             port = self.server.server_address[1] if isinstance(self.server.server_address, tuple) else 0

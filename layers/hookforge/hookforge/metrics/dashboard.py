@@ -16,6 +16,8 @@ from datetime import date
 from typing import Any
 
 from hookforge.approval.page import SECURITY_HEADERS
+from hookforge.metrics.compare import Group, comparisons
+from hookforge.metrics.dashboard_compare import COMPARE_CSS, FILTER_SCRIPT, SCRIPT_HASH, comparison_section
 from hookforge.metrics.model import DEFINITIONS, PLATFORMS
 from hookforge.metrics.report import NO_DATA, HookStat, build_report
 
@@ -133,13 +135,15 @@ def sparkline(daily: list[dict[str, int]], target: float, *, width: int = 140, h
     )
 
 
-def _form(filters: Filters) -> str:
+def _form(filters: Filters, placements: list[str] | None = None) -> str:
     options = "".join(
         f'<option value="{p}"{" selected" if filters.platform == p else ""}>{p}</option>' for p in PLATFORMS
     )
+    places = "".join(f'<option value="{_e(p)}">{_e(p)}</option>' for p in placements or [])
     return (
         '<form class="filters" method="get">'
         f'<label>Platform <select name="platform"><option value="">all</option>{options}</select></label>'
+        f'<label>Placement <select name="placement"><option value="">all</option>{places}</select></label>'
         f'<label>From <input type="date" name="from" value="{_e(filters.date_from or "")}"></label>'
         f'<label>To <input type="date" name="to" value="{_e(filters.date_to or "")}"></label>'
         "<button>Apply</button></form>"
@@ -164,6 +168,7 @@ text-align:left;vertical-align:middle}th{font-size:12px;color:#6b7280;font-weigh
 font-variant-numeric:tabular-nums}.poster{width:54px;height:96px;object-fit:cover;border-radius:6px;background:#ddd;
 display:block}.noposter{width:54px;height:96px;border-radius:6px;background:#e5e7eb;color:#9ca3af;font-size:10px;
 display:flex;align-items:center;justify-content:center}.prompt{max-width:300px;color:#4b5563;font-size:12px}
+.brief{color:#374151;font-size:12px}.fallbacks{margin:2px 0 0 16px;padding:0;color:#92400e;font-size:11px}
 .badge{padding:2px 8px;border-radius:999px;font-size:12px;font-weight:600;white-space:nowrap}
 .badge.winner{background:#d1fae5;color:#065f46}.badge.below{background:#fee2e2;color:#991b1b}
 .badge.needs{background:#fef3c7;color:#92400e}.ci{color:#6b7280;font-size:12px}.muted{color:#9ca3af}
@@ -179,9 +184,12 @@ def render_dashboard(
     filters: Filters | None = None,
     poster_url: Callable[[str], str | None] | None = None,
     title: str = "hookforge — hook rate",
+    groups: list[Group] | None = None,
 ) -> str:
-    """The whole page for `stats` (already ranked, e.g. by `build_report(..., daily=True)`)."""
+    """The whole page for `stats` (already ranked, e.g. by `build_report(..., daily=True)`) and the comparison
+    `groups` (`metrics.compare.comparisons`)."""
     filters = filters or Filters()
+    groups = groups or []
     rows = []
     for i, s in enumerate(stats, start=1):
         url = poster_url(s.poster_key) if (poster_url and s.poster_key) else None
@@ -194,8 +202,9 @@ def render_dashboard(
         rows.append(
             f'<tr class="hook" data-hook-id="{_e(s.hook_id)}" data-platform="{_e(s.platform)}">'
             f'<td class="num">{i}</td><td>{poster}</td>'
-            f"<td><b>{_e(s.hook_id)}</b><div class='prompt'>{_e((s.prompt or '')[:160])}</div>"
-            f"<div class='muted'>{_e(s.preset or '')}</div></td>"
+            f"<td><b>{_e(s.hook_id)}</b> <span class='brief'>{_e(s.brief or '')}</span>"
+            f"<div class='prompt'>{_e((s.prompt or '')[:160])}</div>"
+            f"<div class='muted'>{_e(s.preset or '')}{_made_for(s)}</div>{_fallbacks(s)}</td>"
             f"<td>{_e(s.platform)}</td><td class='num'>{s.impressions:,}</td><td class='num'>{s.plays_3s:,}</td>"
             f"<td class='num'><b>{_pct(s.hook_rate)}</b><div class='ci'>{_pct(s.hook_rate_low)}–"
             f"{_pct(s.hook_rate_high)}</div></td>"
@@ -221,18 +230,19 @@ def render_dashboard(
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"
+        f"<title>{_e(title)}</title><style>{_CSS}{COMPARE_CSS}</style></head><body>"
         f"<header><h1>{_e(title)}</h1><p>{len({s.hook_id for s in stats})} hooks · {winners} winning · "
         f"target {_pct(target)} · {_e(scope)}</p></header><main>"
-        f'<section class="card">{_form(filters)}</section>'
+        f'<section class="card">{_form(filters, sorted({g.placement for g in groups}))}</section>'
         f'<section class="card"><h2>Ranking by hook rate</h2>{ranking_svg(stats, target)}'
         '<p class="muted">Bars: hook rate; whiskers: 95% Wilson interval; red line: target. '
         "Winner when the whole interval clears the target, below target when all of it misses.</p></section>"
         '<section class="card"><table id="hooks"><thead><tr><th>#</th><th>Poster</th><th>Hook</th>'
         "<th>Platform</th><th>Impressions</th><th>Plays</th><th>Hook rate (95% CI)</th>"
         "<th>Hold rate (95% CI)</th><th>Daily hook rate</th><th>Verdict</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></section></main>"
-        f"<footer><ul>{definitions}</ul></footer></body></html>"
+        f"<tbody>{''.join(rows)}</tbody></table></section>"
+        f"{comparison_section(groups, poster_url=poster_url)}</main>"
+        f"<footer><ul>{definitions}</ul></footer><script>{FILTER_SCRIPT}</script></body></html>"
     )
 
 
@@ -240,6 +250,8 @@ def render_dashboard(
 #: dashboard response carries them, in AWS and locally. Its CSP already allows what the page needs (inline SVG and
 #: CSS, data:/https: poster images, the same-origin filter form) and nothing else (no scripts, no framing).
 DASHBOARD_HEADERS: dict[str, str] = {k: v for k, v in SECURITY_HEADERS.items() if k.lower() != "content-type"}
+# ... and the one inline script of the page (its client-side filters), allowed by its hash
+DASHBOARD_HEADERS["Content-Security-Policy"] += f"; script-src {SCRIPT_HASH}"
 
 
 def response_headers(content_type: str) -> dict[str, str]:
@@ -258,6 +270,7 @@ def respond(
     metrics: Any,
     target: float,
     poster_url: Callable[[str], str | None],
+    targets: dict[tuple[str, str], float] | None = None,
 ) -> tuple[int, str, str]:
     """Answer one dashboard request: (status, content type, body). `/dashboard` is the HTML page, `/hooks` the
     ranking as JSON; a bad filter is a 400 naming it, any other path a 404."""
@@ -275,4 +288,23 @@ def respond(
     )
     if path == "/hooks":
         return 200, "application/json", json.dumps([s.to_dict() for s in stats])
-    return 200, "text/html; charset=utf-8", render_dashboard(stats, target=target, filters=f, poster_url=poster_url)
+    groups = comparisons(
+        metrics, default_target=target, targets=targets, platform=f.platform, date_from=f.date_from, date_to=f.date_to
+    )
+    page = render_dashboard(stats, target=target, filters=f, poster_url=poster_url, groups=groups)
+    return 200, "text/html; charset=utf-8", page
+
+
+def _made_for(s: HookStat) -> str:
+    """The hook's own cost (its run's paid calls), and per 1 000 of the platform's plays once there are some."""
+    if s.cost_usd is None:
+        return ""
+    per = f" · ${s.cost_per_1000_plays:,.2f} per 1 000 plays" if s.cost_per_1000_plays is not None else ""
+    return f" · made for ${s.cost_usd:,.2f}{per}"
+
+
+def _fallbacks(s: HookStat) -> str:
+    if not s.fallbacks:
+        return ""
+    items = "".join(f"<li>{_e(f)}</li>" for f in s.fallbacks[:5])
+    return f"<ul class='fallbacks' title='fallbacks the run took'>{items}</ul>"

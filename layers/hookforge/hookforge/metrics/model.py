@@ -16,8 +16,9 @@ platform total     HOOK#<hook_id> / TOTAL#<platform>               RANK#<platfor
   (aspect -> S3 key), poster_key, created_at.
 - day row: what one ad that carries the hook did on one platform on one day, *as last reported*:
   impressions, plays (the platform's hook-rate numerator: Meta 3-second video plays, TikTok 2-second
-  video views), holds (Meta ThruPlays, TikTok 6-second video views), spend, clicks, ad name and
-  `version` (incremented on every change). `<ad>` is a short hash of the ad name, so one hook that
+  video views), holds (Meta ThruPlays, TikTok 6-second video views), spend, clicks, ad name,
+  `figures` (those numbers in one string, what a re-import compares first) and `version` (incremented on
+  every change). `<ad>` is a short hash of the ad name, so one hook that
   runs in several ads adds up, while the same ad's day is *set*, never added (reports are cumulative).
 - platform total: the sums of every day row of the hook on that platform, `days`, `hook_rate`, the
   hook's prompt/preset/poster_key copied in so a ranking read needs no second lookup, and while an
@@ -135,10 +136,18 @@ class DayRow:
     clicks: int = 0
     spend: float = 0.0
     line: int = 0
+    #: set by `metrics sync`: the platform's ad id, the placement ("instagram:reels", ...) and the spend's currency
+    ad_id: str = ""
+    placement: str = ""
+    currency: str = ""
 
     @property
     def key(self) -> tuple[str, str]:
-        return hook_pk(self.hook_id), day_sk(self.platform, self.day, ad_key(self.ad_name))
+        # an import's row is one ad (by name) on one day; a synced row is one ad (by id) in one placement on one day
+        ad = ad_key(f"{self.ad_id or self.ad_name}|{self.placement}") if self.ad_id or self.placement else ad_key(
+            self.ad_name
+        )
+        return hook_pk(self.hook_id), day_sk(self.platform, self.day, ad)
 
     def add(self, other: DayRow) -> None:
         """Sum a breakdown row (e.g. per placement) of the same ad, day and hook within one report."""

@@ -44,7 +44,18 @@ class HookStat:
     spend: float = 0.0
     clicks: int = 0
     days: int = 0
+    #: money per 1000 impressions, per play (the platform's hook-rate numerator) and clicks ÷ impressions
+    cpm: float | None = None
+    cost_per_play: float | None = None
+    ctr: float | None = None
     prompt: str | None = None
+    #: the brief's name (the ad-name prefix `run` suggests), shown beside the id
+    brief: str | None = None
+    #: what making the hook cost (its run's paid calls, US$) and per 1 000 of the platform's plays
+    cost_usd: float | None = None
+    cost_per_1000_plays: float | None = None
+    #: fallbacks the run took (a provider that could not run, and who did the step instead)
+    fallbacks: list[str] = field(default_factory=list)
     preset: str | None = None
     poster_key: str | None = None
     run_id: str | None = None
@@ -93,7 +104,17 @@ def stat(
         spend=round(float(counts.get("spend", 0)), 2),
         clicks=int(counts.get("clicks", 0)),
         days=int(counts.get("days", 0)),
+        cpm=round(float(counts.get("spend", 0)) / impressions * 1000, 6) if impressions else None,
+        cost_per_play=round(float(counts.get("spend", 0)) / plays, 6) if plays else None,
+        ctr=round(int(counts.get("clicks", 0)) / impressions, 6) if impressions else None,
         prompt=meta.get("prompt"),
+        brief=meta.get("brief"),
+        cost_usd=_money(meta.get("cost_usd")),
+        cost_per_1000_plays=(
+            round(float(meta["cost_usd"]) / plays * 1000, 4) if plays and _money(meta.get("cost_usd")) is not None
+            else None
+        ),
+        fallbacks=[str(f) for f in meta.get("fallbacks") or [] if f],
         preset=meta.get("preset"),
         poster_key=meta.get("poster_key"),
         run_id=meta.get("run_id"),
@@ -147,8 +168,13 @@ def build_report(
     for hook_id, hook in hooks.items():
         if hook_id not in seen:
             stats.append(stat(hook_id, platform or NO_DATA, {}, target=target, hook=hook))
-    stats.sort(key=lambda s: (-s.hook_rate, -s.impressions, s.hook_id, s.platform))
+    # one ranking per platform: a 2-second view rate (TikTok) is never ranked against 3-second play rates
+    stats.sort(key=lambda s: (_platform_rank(s.platform), -s.hook_rate, -s.impressions, s.hook_id))
     return stats
+
+
+def _platform_rank(platform: str) -> int:
+    return PLATFORMS.index(platform) if platform in PLATFORMS else len(PLATFORMS)
 
 
 def winners(store: MetricsStore, *, target: float = DEFAULT_TARGET, limit: int = 10) -> list[HookStat]:
@@ -165,14 +191,20 @@ def winners(store: MetricsStore, *, target: float = DEFAULT_TARGET, limit: int =
 def format_table(stats: list[HookStat]) -> str:
     """A plain-text ranking for the terminal."""
     lines = [
-        f"{'#':>3}  {'hook':<14} {'platform':<8} {'impr.':>9} {'plays':>8} {'hook rate':>9} {'95% CI':>15} "
-        f"{'hold':>6}  verdict"
+        f"{'#':>3}  {'hook':<14} {'brief':<20} {'platform':<8} {'impr.':>9} {'plays':>8} {'hook rate':>9} "
+        f"{'95% CI':>15} {'hold':>6}  verdict"
     ]
-    for i, s in enumerate(stats, start=1):
+    i = 0
+    for n, s in enumerate(stats):
+        if n == 0 or s.platform != stats[n - 1].platform:
+            i = 0  # each platform is its own ranking (its own hook-rate definition)
+            if n:
+                lines.append("")
+        i += 1
         ci = f"{s.hook_rate_low:.1%}-{s.hook_rate_high:.1%}"
         lines.append(
-            f"{i:>3}  {s.hook_id:<14} {s.platform:<8} {s.impressions:>9,} {s.plays_3s:>8,} {s.hook_rate:>9.1%} "
-            f"{ci:>15} {s.hold_rate:>6.1%}  {s.verdict}"
+            f"{i:>3}  {s.hook_id:<14} {(s.brief or '')[:20]:<20} {s.platform:<8} {s.impressions:>9,} "
+            f"{s.plays_3s:>8,} {s.hook_rate:>9.1%} {ci:>15} {s.hold_rate:>6.1%}  {s.verdict}"
         )
     if stats:
         lines.append("")
@@ -181,3 +213,10 @@ def format_table(stats: list[HookStat]) -> str:
             lines.append(f"{defs.hook_rate}; {defs.hold_rate}")
         lines.append(f"verdict: 95% Wilson interval vs target {stats[0].target:.0%}")
     return "\n".join(lines)
+
+
+def _money(value: Any) -> float | None:
+    try:
+        return round(float(value), 4) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None

@@ -6,10 +6,10 @@ BatchWriteItem (25 items), so a large import costs a few hundredths of a request
 
 Totals stay exact through a lease per hook x platform total: a conditional UpdateItem takes it (and
 marks the total dirty), the changed day rows' differences are added, and a Put conditional on still
-holding the lease writes the new total and drops the lease. Leases are taken in sorted order, so
-concurrent importers wait rather than deadlock; an importer that died half-way leaves the total dirty,
-and the next lease holder recounts it from the day rows (one Query). Cost: 2 requests per total
-touched, plus the batches.
+holding the lease writes the new total and drops the lease. An import holds one lease at a time (it
+writes hook after hook), so concurrent importers wait rather than deadlock; an importer that died
+half-way leaves the total dirty, and the next lease holder recounts it from the day rows (one Query).
+Cost: 2 requests per total touched, plus the batches.
 
 Why not TransactWriteItems? It would work on AWS, but moto copies the whole table for each transaction
 item and sorts every item of the table on each Query, which makes a 100 000-row local import quadratic;
@@ -22,15 +22,15 @@ import random
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from itertools import groupby, islice
+from typing import Any, TypeVar
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from hookforge.errors import MetricsWriteConflict
-from hookforge.metrics.ingest import BadRow
+from hookforge.metrics.ingest import Tally
 from hookforge.metrics.model import (
     COUNTERS,
     GSI_NAME,
@@ -43,24 +43,27 @@ from hookforge.metrics.model import (
     rank_sk,
     total_sk,
 )
+from hookforge.metrics.spool import DaySpool
 from hookforge.observability import logger
 from hookforge.runs import plain, to_item
 
 #: DynamoDB's limits per request
 BATCH_WRITE_MAX = 25
 BATCH_GET_MAX = 100
+#: rows checked against the registered hooks and summed into the spool at a time
+SPOOL_BATCH = 10_000
 #: the attributes of a stored day row an import compares against
 _DAY_READ = ("pk", "sk", *COUNTERS, "spend", "version")
+#: what a re-import reads first: a day row's figures in one attribute (moto's cost, and DynamoDB's bytes, grow
+#: with the attributes read); only the rows whose figures differ are then read in full
+_DAY_CHECK = ("pk", "sk", "figures")
 #: hook fields copied onto each total so a ranking read is one Query
 HOOK_FIELDS = ("run_id", "brief", "prompt", "preset", "poster_key", "image_provider", "video_provider", "created_at")
 
 
-@dataclass
-class ApplyResult:
-    written: int = 0
-    unchanged: int = 0
-    bad: list[BadRow] = field(default_factory=list)
-    hooks: set[str] = field(default_factory=set)
+#: what `apply` returns: lines written, unchanged and bad, and the hooks touched
+ApplyResult = Tally
+_T = TypeVar("_T")
 
 
 def _dec(value: float) -> Decimal:
@@ -116,57 +119,58 @@ class MetricsStore:
         return self._query_gsi(HOOKS_PARTITION, newest_first=False)
 
     # ---------------------------------------------------------------------------------- writes
-    def apply(self, rows: list[DayRow]) -> ApplyResult:
+    def apply(self, rows: Iterable[DayRow], *, tally: Tally | None = None) -> Tally:
         """Set each (hook, platform, day, ad) to the reported figures; keep totals exact (pattern 3).
 
-        Rows of one ad, hook and day in the same input (breakdowns such as placement) are summed first.
+        Rows of one ad, hook and day in the same input (breakdowns such as placement) are summed first, on
+        disk: `rows` may be a stream of any length, memory holds one batch. Nothing is written before the
+        last row is read, so an input that fails to parse half-way changes nothing. Then each hook x platform
+        is written in turn under its lease; `tally` (returned) counts lines written, unchanged and bad as it goes.
         """
-        result = ApplyResult()
-        merged: dict[tuple[str, str], DayRow] = {}
-        lines: dict[tuple[str, str], list[int]] = {}
-        for row in rows:
-            if row.key in merged:
-                merged[row.key].add(row)
-            else:
-                merged[row.key] = DayRow(**row.__dict__)
-            lines.setdefault(row.key, []).append(row.line)
-        known = self.get_hooks({r.hook_id for r in merged.values()})
-        good: list[DayRow] = []
-        for key, row in merged.items():
-            if row.hook_id in known:
-                good.append(row)
-                continue
-            reason = f"unknown hook {row.hook_id}: no hook with this id is registered (check the ad name)"
-            result.bad.extend(BadRow(line, reason) for line in lines[key])
-        good.sort(key=lambda r: (r.hook_id, r.platform, r.day, r.ad_name))
-        groups = sorted({(r.hook_id, r.platform) for r in good})
+        tally = Tally() if tally is None else tally
+        with DaySpool() as spool:
+            unknown: set[str] = set()
+            for batch in _batches(rows, SPOOL_BATCH):
+                spool.add(self._known_rows(batch, tally, unknown))
+            # the spool reads back in key order: one hook x platform after the other, its days together
+            for group, items in groupby(spool.rows(), key=lambda item: (item[0].hook_id, item[0].platform)):
+                self._apply_group(group, items, tally)
+        return tally
+
+    def _known_rows(self, batch: list[DayRow], tally: Tally, unknown: set[str]) -> list[DayRow]:
+        """The rows of registered hooks; the others are bad rows, each with its own line."""
+        known = self.get_hooks({r.hook_id for r in batch} - unknown)
+        if len(unknown) > 10_000:  # a bound on the ids remembered as unknown; forgetting costs a lookup
+            unknown.clear()
+        unknown.update(r.hook_id for r in batch if r.hook_id not in known)
+        good = [r for r in batch if r.hook_id in known]
+        for row in batch:
+            if row.hook_id not in known:
+                tally.bad.add(
+                    row.line, f"unknown hook {row.hook_id}: no hook with this id is registered (check the ad name)"
+                )
+        return good
+
+    def _apply_group(self, group: tuple[str, str], items: Iterable[tuple[DayRow, int]], tally: Tally) -> None:
+        """Write one hook x platform's summed day rows under its lease, then its new total."""
         token = uuid.uuid4().hex
-        # leases in one global order (sorted), so two importers can never wait on each other in a cycle
-        bases: dict[tuple[str, str], dict[str, Any]] = {}
+        base = self._acquire(group, token)
+        delta = _zero()
         try:
-            for g in groups:
-                bases[g] = self._acquire(g, token)
-            deltas: dict[tuple[str, str], dict[str, Any]] = {g: _zero() for g in groups}
-            for chunk in self._plan(good):
-                changed = self._write_days(chunk)
-                for row in chunk:
-                    n = len(lines[row.key])
+            for chunk in _batches(items, BATCH_GET_MAX):
+                changed = self._write_days([row for row, _ in chunk])
+                for row, lines in chunk:
                     if row.key in changed:
-                        result.written += n
-                        _accumulate(deltas[(row.hook_id, row.platform)], row, changed[row.key])
+                        tally.written += lines
+                        _accumulate(delta, row, changed[row.key])
                     else:
-                        result.unchanged += n
-            for g in groups:
-                self._release(g, token, bases[g], deltas[g], known[g[0]])
-                del bases[g]
-                result.hooks.add(g[0])
+                        tally.unchanged += lines
+            self._release(group, token, base, delta, self._known[group[0]])
         except BaseException:
-            # hand back the leases we still hold, left dirty: the next import recounts those totals
-            # instead of waiting for the leases to expire
-            for g in bases:
-                self._abandon(g, token)
+            # hand back the lease left dirty: the next import recounts this total instead of waiting for it
+            self._abandon(group, token)
             raise
-        return result
+        tally.hooks.add(group[0])
 
     def _abandon(self, group: tuple[str, str], token: str) -> None:
         try:
@@ -181,18 +185,18 @@ class MetricsStore:
                 return  # no longer ours: whoever holds it now recounts
             logger.exception("could not hand back a metrics lease", extra={"hook_id": group[0], "platform": group[1]})
 
-    def _plan(self, rows: list[DayRow]) -> Iterator[list[DayRow]]:
-        for i in range(0, len(rows), BATCH_GET_MAX):
-            yield rows[i : i + BATCH_GET_MAX]
-
     def _write_days(self, chunk: list[DayRow]) -> dict[tuple[str, str], dict[str, Any] | None]:
         """Set the chunk's day rows (idempotent puts); changed key -> the stored row it replaced (or None)."""
-        keys = [{"pk": pk, "sk": sk} for pk, sk in (r.key for r in chunk)]
-        # only what the comparison needs: halves what a re-import reads
-        old = {(i["pk"], i["sk"]): i for i in self._batch_get(keys, attributes=_DAY_READ)}
+        figures = {r.key: _figures(r) for r in chunk}
+        stored = {(i["pk"], i["sk"]): i.get("figures") for i in self._batch_get(_keys(figures), attributes=_DAY_CHECK)}
+        # rows stored with other figures (or before rows kept their figures) are read in full: the total's delta
+        stale = [k for k, f in figures.items() if k in stored and stored[k] != f]
+        old = {(i["pk"], i["sk"]): i for i in self._batch_get(_keys(stale), attributes=_DAY_READ)} if stale else {}
         puts: list[dict[str, Any]] = []
         changed: dict[tuple[str, str], dict[str, Any] | None] = {}
         for row in chunk:
+            if row.key in stored and stored[row.key] == figures[row.key]:
+                continue
             before = old.get(row.key)
             item = _day_item(row, before)
             if before is not None and all(before.get(k) == item[k] for k in (*COUNTERS, "spend")):
@@ -375,11 +379,29 @@ def _day_item(row: DayRow, before: dict[str, Any] | None) -> dict[str, Any]:
         "ad_name": row.ad_name,
         **{c: getattr(row, c) for c in COUNTERS},
         "spend": _dec(row.spend),
+        # what a synced row adds (empty on imports): the ad id, its placement and the spend's currency
+        **{k: v for k in ("ad_id", "placement", "currency") if (v := getattr(row, k))},
+        "figures": _figures(row),
         "version": int(before["version"]) + 1 if before else 1,
         "updated_at": int(time.time()),
     }
 
 
+def _figures(row: DayRow) -> str:
+    """The figures an import sets, as one string: equal strings, equal figures."""
+    return "|".join([*(str(getattr(row, c)) for c in COUNTERS), str(_dec(row.spend))])
+
+
+def _keys(keys: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"pk": pk, "sk": sk} for pk, sk in keys]
+
+
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _batches(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
