@@ -97,7 +97,10 @@ def test_regenerate_then_pick_loops_back_with_the_feedback(engine, write_brief) 
     assert result.succeeded, (result.error, result.message)
     assert states.count("RequestSelection") == 2 and states.count("StartNextRound") == 1
     candidate = result.output["selection"]["candidate"]
-    assert "warmer light, no people" in candidate["prompt"]
+    # (issue 13) the feedback rewrote the prompt: "warmer light" is asked for, "no people" removes people, and the
+    # feedback is not appended as a sentence
+    assert "warmer light" in candidate["prompt"] and "people" not in candidate["prompt"]
+    assert "feedback" not in candidate["prompt"].lower()
     assert (result.run_dir / "selection" / "round-1" / "contact-sheet.jpg").exists()
     assert "warmer light, no people" in (result.run_dir / "email.html").read_text()
 

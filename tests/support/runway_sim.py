@@ -1,7 +1,9 @@
 """A simulated Runway API on `httpx.MockTransport`, for tests, the polling benchmark and offline rehearsals.
 
-It lives with the tests, not in the Lambda layer, and reads the models, ratios, durations and credits it
-accepts from the provider's own catalogue (`hookforge.providers.runway_models`), so the two cannot drift.
+It lives with the tests, not in the Lambda layer, and reads the models, ratios, durations and options it
+accepts from the provider's own roster (`hookforge.providers.runway_models`, itself read from the installed SDK),
+so the two cannot drift. Its answers carry `estimatedCost` while a task is unfinished and `cost` once it ends
+(unless `report_costs` is False: an answer without them must read as well).
 
 It speaks the documented shapes (`POST /v1/image_to_video` -> `{id}`, `GET /v1/tasks/{id}` with
 status/progress/output/failure/failureCode, `DELETE /v1/tasks/{id}`, `POST /v1/uploads`) and runs
@@ -26,7 +28,6 @@ API = "https://api.dev.runwayml.com"
 OUTPUT_HOST = "https://runway-sim.invalid"
 UPLOAD_URL = "https://runway-sim-uploads.invalid/"
 RATIOS = frozenset(ratio for spec in MODELS.values() for ratio in spec.ratios)
-CREDITS_PER_SECOND = {name: spec.credits_per_second for name, spec in MODELS.items()}
 
 
 @dataclass
@@ -39,8 +40,8 @@ class SimTask:
 
     @property
     def credits(self) -> float:
-        rate = CREDITS_PER_SECOND.get(self.body.get("model", ""), CREDITS_PER_SECOND[DEFAULT_MODEL])
-        return rate * int(self.body.get("duration", 5))
+        spec = MODELS.get(self.body.get("model", ""), MODELS[DEFAULT_MODEL])
+        return spec.credits(int(self.body.get("duration", 5)), audio=bool(self.body.get("audio")))
 
 
 @dataclass
@@ -62,6 +63,10 @@ class SimulatedRunway:
     #: False hides `progress` while RUNNING (how a provider without progress looks to the poller)
     report_progress: bool = True
     api_key: str = "key_simulated"
+    #: False leaves `estimatedCost` and `cost` out of every answer (an older answer shape)
+    report_costs: bool = True
+    #: a clip with sound is served for tasks created with `audio: true` (else `video`)
+    video_with_audio: bytes = b""
     tasks: dict[str, SimTask] = field(default_factory=dict)
     log: list[tuple[str, str]] = field(default_factory=list)
     #: (clock time, status) of every answered poll
@@ -116,6 +121,8 @@ class SimulatedRunway:
                 return _error(self.poll_errors.pop(0), "simulated poll failure")
             described = self.describe(task)
             self.answers.append((self.clock(), described["status"]))
+            if not self.report_costs:
+                described = {k: v for k, v in described.items() if k not in ("cost", "estimatedCost")}
             return httpx.Response(200, json=described)
         return _error(404, f"no route {request.method} {path}")
 
@@ -174,22 +181,34 @@ class SimulatedRunway:
         }
 
     def _output(self, path: str) -> httpx.Response:
-        data = self.video[: len(self.video) // 2] if self.truncate_output else self.video
+        task = self.tasks.get(path.strip("/").removesuffix(".mp4"))
+        video = (
+            self.video_with_audio
+            if task is not None and task.body.get("audio") and self.video_with_audio
+            else self.video
+        )
+        data = video[: len(video) // 2] if self.truncate_output else video
         return httpx.Response(200, content=data, headers={"content-type": "video/mp4"})
 
 
 def _invalid(body: dict[str, Any]) -> str | None:
-    """Runway's 400 message for a body the model does not accept (checked against the catalogue), else None."""
+    """Runway's 400 message for a body the model does not accept (checked against the roster), else None."""
     spec = MODELS.get(body.get("model"))
     if spec is None:
         return f"Invalid model {body.get('model')!r}"
-    if body.get("ratio") not in spec.ratios:
+    if spec.ratios and body.get("ratio") not in spec.ratios:
         return f"Invalid ratio {body.get('ratio')!r}"
+    if not spec.ratios and "ratio" in body:
+        return f"{spec.name} takes no ratio: it follows the first frame"
     image = str(body.get("promptImage", ""))
     if not image.startswith(("data:image/", "runway://", "https://")):
         return "promptImage must be an HTTPS URL, a data URI or a runway:// URI"
-    if not spec.min_duration <= int(body.get("duration", 5)) <= spec.max_duration:
-        return f"duration must be between {spec.min_duration} and {spec.max_duration}"
+    if int(body.get("duration", 5)) not in spec.durations:
+        return f"duration must be one of {', '.join(str(d) for d in spec.durations)}"
+    if "audio" in body and not spec.audio:
+        return f"{spec.name} does not accept audio"
+    if spec.prompt_required and not body.get("promptText"):
+        return "promptText is required"
     if len(str(body.get("promptText", "")).encode("utf-16-le")) // 2 > PROMPT_LIMIT:
         return f"promptText must be at most {PROMPT_LIMIT} characters"
     return None

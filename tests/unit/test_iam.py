@@ -31,6 +31,7 @@ PROVIDER_KEYS = (
     "hookforge/providers/civitai",
 )
 PROVIDER_FUNCTIONS = {
+    "ValidateBriefFunction",  # preflight checks every provider's key before the first paid call
     "FetchInspirationFunction",
     "GenerateImageFunction",
     "SubmitVideoFunction",
@@ -249,3 +250,39 @@ def test_every_asynchronously_invoked_function_has_an_alarmed_dead_letter_queue(
 def test_every_queue_has_an_alarm(resources: dict[str, Any]) -> None:
     queues = {name for name, r in resources.items() if r["Type"] == "AWS::SQS::Queue"}
     assert queues and queues <= _alarmed_queues(resources)
+
+
+AD_PLATFORM_TOKENS = ("hookforge/ad-platforms/meta", "hookforge/ad-platforms/tiktok")
+
+
+def test_only_the_metrics_sync_reads_the_ad_platform_tokens_and_nothing_else(resources: dict[str, Any]) -> None:
+    # ad-account tokens can spend money: they live outside hookforge/providers/*, which the functions that
+    # handle untrusted briefs may read
+    from hookforge.metrics.sync import meta, tiktok
+
+    assert (meta.SECRET_NAME, tiktok.SECRET_NAME) == AD_PLATFORM_TOKENS
+    readers = {
+        name
+        for name, r in _principals(resources).items()
+        if any(_can_read_secret(r, key, resources) for key in AD_PLATFORM_TOKENS)
+    }
+    assert readers == {"MetricsSyncFunction"}
+    sync = resources["MetricsSyncFunction"]
+    assert all(_can_read_secret(sync, key, resources) for key in AD_PLATFORM_TOKENS)
+    for other in (
+        *PROVIDER_KEYS,
+        SIGNING_KEY,
+        "hookforge/ad-platforms/meta-ads-extra",
+        "hookforge/ad-platforms/metax",
+        "hookforge/ad-platforms/other",
+    ):
+        assert not _can_read_secret(sync, other, resources), other
+
+
+def test_the_metrics_sync_runs_daily_from_eventbridge_scheduler(resources: dict[str, Any]) -> None:
+    props = resources["MetricsSyncFunction"]["Properties"]
+    (event,) = props["Events"].values()
+    assert event["Type"] == "ScheduleV2"
+    assert re.fullmatch(r"cron\(\d+ \d+ \* \* \? \*\)", event["Properties"]["ScheduleExpression"])
+    assert props["Environment"]["Variables"]["META_AD_ACCOUNT_ID"] == {"Ref": "MetaAdAccountId"}
+    assert (ROOT / "functions" / "metrics_sync" / "app.py").is_file()

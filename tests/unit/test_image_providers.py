@@ -121,11 +121,38 @@ def test_openai_generate_prefers_brief_model_over_environment(monkeypatch: pytes
     assert json.loads(seen[0].content)["model"] == "gpt-image-2"
 
 
-def test_openai_generate_raises_config_error_when_no_model_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_openai_generate_uses_the_current_model_when_none_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given no model in the brief or the environment (issue 13: default to the current image model)
     monkeypatch.delenv("OPENAI_IMAGE_MODEL", raising=False)
     handler, seen = answers(openai_ok(png(1024, 1024)))
-    with pytest.raises(ConfigError, match="OPENAI_IMAGE_MODEL"):
-        OpenAIImages(ctx_with(handler), sleep=lambda _s: None).generate(request())
+    # When a still is generated
+    image = OpenAIImages(ctx_with(handler), sleep=lambda _s: None).generate(request())
+    # Then gpt-image-2 was asked, at its medium-quality list price
+    assert json.loads(seen[0].content)["model"] == "gpt-image-2"
+    assert (image.model, image.cost_usd) == ("gpt-image-2", 0.07)
+
+
+def test_openai_gpt_image_2_takes_flexible_sizes_priced_by_area_and_refuses_others() -> None:
+    provider = OpenAIImages(ctx_with(), model="gpt-image-2", sleep=lambda _s: None)
+    # A 9:16 size in multiples of 16 is accepted and costs the square price scaled by area
+    body, cost = provider.plan(request(width=1088, height=1920))
+    assert (body["size"], cost) == ("1088x1920", round(0.07 * 1088 * 1920 / 1024**2, 3))
+    # A side that is not a multiple of 16 is refused before any call, naming the rule
+    with pytest.raises(ConfigError, match="multiple of 16 up to 3840"):
+        provider.plan(request(width=1000, height=1000))
+
+
+@pytest.mark.parametrize("model", ["gpt-image-1.5", "gpt-image-1-mini", "dall-e-3"])
+def test_openai_preflight_refuses_a_shut_down_model_naming_the_current_one(model: str) -> None:
+    with pytest.raises(ConfigError, match=f"shut {model} down.*gpt-image-2"):
+        OpenAIImages(ctx_with(), model=model, sleep=lambda _s: None).ready()
+
+
+def test_openai_preflight_needs_the_key_but_calls_nothing() -> None:
+    handler, seen = answers(openai_ok(png(1024, 1024)))
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        OpenAIImages(ctx_with(handler, keys={}), model="gpt-image-2", sleep=lambda _s: None).ready()
+    OpenAIImages(ctx_with(handler), model="gpt-image-2", sleep=lambda _s: None).ready()
     assert seen == []
 
 
@@ -340,7 +367,8 @@ def bedrock() -> Any:
 
 
 def canvas(client: Any, **kwargs: Any) -> BedrockCanvasImages:
-    return BedrockCanvasImages(ctx_with(), client=client, **kwargs)
+    # these tests speak Nova Canvas's request shape (a configured model id); Stability's is tested in test_bedrock
+    return BedrockCanvasImages(ctx_with(), client=client, model=kwargs.pop("model", MODEL_ID), **kwargs)
 
 
 def test_bedrock_generate_invokes_nova_canvas_with_text_image_body(bedrock: Any) -> None:

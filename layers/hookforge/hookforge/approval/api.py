@@ -12,7 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlencode
 
-from hookforge.approval.page import SECURITY_HEADERS, render_approval_page, render_decided_page, render_status_page
+from hookforge.approval.page import (
+    SECURITY_HEADERS,
+    render_approval_page,
+    render_decided_page,
+    render_next_round_page,
+    render_status_page,
+)
 from hookforge.approval.records import ApprovalRecord, Decision, decide
 from hookforge.deps import Deps
 from hookforge.errors import (
@@ -82,6 +88,11 @@ def show(deps: Deps, approval_id: str, query: Mapping[str, str]) -> PageResponse
     now = deps.clock()
     try:
         record = _verified_record(deps, approval_id, query, now)
+    except ApprovalAlreadyDecided as e:
+        decided = deps.approvals.get(approval_id)
+        if (decided.decision or {}).get("action") == "regenerate":
+            return _next_round(deps, decided, now)
+        return _error_page(deps, approval_id, "GET", e)
     except Exception as e:  # noqa: BLE001 - mapped to a status page or re-raised
         return _error_page(deps, approval_id, "GET", e)
     action = "?" + urlencode({"exp": query["exp"], "sig": query["sig"]})
@@ -93,6 +104,23 @@ def show(deps: Deps, approval_id: str, query: Mapping[str, str]) -> PageResponse
     )
     logger.info("approval page shown", extra={"approval_id": approval_id, "run_id": record.run_id})
     return PageResponse(200, body)
+
+
+def _next_round(deps: Deps, record: ApprovalRecord, now: float) -> PageResponse:
+    """A regenerated round's link (verified) leads on: to the next round's page, or waits for it."""
+    run = deps.runs.get(record.run_id) or {}
+    latest_id = run.get("approval_id")  # RequestSelection records each round's approval on the run
+    newer = deps.approvals.get(str(latest_id)) if latest_id and latest_id != record.approval_id else None
+    if newer is not None and newer.decided:  # somebody already answered the next round: who decided what
+        return PageResponse(409, render_decided_page(newer, newer.decision or {}, already=True))
+    if run.get("status") == "FAILED":
+        return PageResponse(200, render_next_round_page(record, link=None, ended="failed"))
+    if newer is not None:
+        if newer.expires_at <= now:
+            return PageResponse(200, render_next_round_page(record, link=None, ended="stopped waiting for a pick"))
+        link = deps.signer.link(deps.settings.approval_base_url, newer.approval_id, newer.expires_at)
+        return PageResponse(200, render_next_round_page(record, link=link))
+    return PageResponse(200, render_next_round_page(record, link=None))
 
 
 #: `pick-<n>` with n in ASCII digits, at most 4 of them (`str.isdigit` accepts "²", which `int` refuses)
@@ -112,8 +140,14 @@ def _decision(form: Mapping[str, str]) -> Decision:
             raise DecisionInvalid("the form picked no candidate by its number; use one of the page's buttons")
         motion = form.get("motion_prompt", "").strip()[:1000] or None
         return Decision(action="pick", index=int(pick.group(1)), motion_prompt=motion, decided_by="approval page")
-    if value in ("regenerate", "reject"):
-        return Decision(action=value, feedback=feedback, decided_by="approval page")  # type: ignore[arg-type]
+    if value == "regenerate":
+        edited = form.get("image_prompt", "").strip()[:2000]
+        shown = form.get("image_prompt_shown", "").strip()[:2000]
+        # only a prompt the reviewer changed is sent on; an untouched box leaves the feedback to rewrite it
+        prompt = edited if edited and edited != shown else None
+        return Decision(action="regenerate", feedback=feedback, image_prompt=prompt, decided_by="approval page")
+    if value == "reject":
+        return Decision(action="reject", feedback=feedback, decided_by="approval page")
     raise DecisionInvalid("the form did not say which decision to make; use one of the page's buttons")
 
 
@@ -133,4 +167,7 @@ def submit(deps: Deps, approval_id: str, query: Mapping[str, str], form: Mapping
         "approval decided",
         extra={"approval_id": approval_id, "run_id": record.run_id, "action": decision.action, "index": decision.index},
     )
-    return PageResponse(200, render_decided_page(record, decision.model_dump()))
+    # after a regenerate, the page leads on to the next round through this approval's own (GET) link
+    own_link = "?" + urlencode({"exp": query["exp"], "sig": query["sig"]})
+    next_round = own_link if decision.action == "regenerate" else None
+    return PageResponse(200, render_decided_page(record, decision.model_dump(), next_round_url=next_round))

@@ -38,6 +38,7 @@ def build_email(record: ApprovalRecord, *, link: str) -> SelectionEmail:
     text_lines = [
         f"{count} candidate stills for '{name}' are ready (round {record.round + 1}).",
         f"Image prompt: {record.prompt}",
+        *([f"Made with your feedback: {record.feedback}"] if record.feedback else []),
         f"Motion prompt: {record.motion_prompt}",
         "",
         "Open the selection page to pick one (you can edit the motion prompt there),",
@@ -63,8 +64,9 @@ def build_email(record: ApprovalRecord, *, link: str) -> SelectionEmail:
         f'<p><img src="cid:{cid}" alt="Contact sheet of {count} numbered candidates" '
         'style="max-width:100%;height:auto;border-radius:6px"></p>'
         f"<p>{buttons}</p>"
-        f"<p><strong>Image prompt:</strong> {e(record.prompt)}<br><strong>Motion prompt:</strong> "
-        f"{e(record.motion_prompt)}</p>"
+        f"<p><strong>Image prompt:</strong> {e(record.prompt)}<br>"
+        + (f"<strong>Made with your feedback:</strong> {e(record.feedback)}<br>" if record.feedback else "")
+        + f"<strong>Motion prompt:</strong> {e(record.motion_prompt)}</p>"
         f'<p><a href="{e(link)}">Open the selection page</a> to pick, edit the motion prompt, ask for new '
         "candidates or reject.</p>"
         f'<p style="color:#666;font-size:12px">The link works until {deadline}. Only the first decision counts.</p>'

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from hookforge.errors import ApprovalAlreadyDecided, ApprovalExpired, ApprovalNotFound, DecisionInvalid
 from hookforge.models import Candidate, Selection
+from hookforge.prompts import encode_feedback
 from hookforge.runs import plain, to_item
 
 
@@ -42,6 +43,10 @@ class ApprovalRecord(BaseModel):
     feedback: str = ""
     contact_sheet_key: str | None = None
     thumbnail_keys: list[str] = Field(default_factory=list)
+    #: the run's paid calls so far (USD), and what the clip of the picked still should cost and where
+    spent_usd: float = 0.0
+    video_estimate_usd: float | None = None
+    video_provider: str = ""
 
 
 class Decision(BaseModel):
@@ -49,6 +54,8 @@ class Decision(BaseModel):
     index: int | None = None
     motion_prompt: str | None = Field(default=None, max_length=1000)
     feedback: str = Field(default="", max_length=500)
+    #: regenerate: the image prompt as the reviewer edited it (the next round draws exactly this)
+    image_prompt: str | None = Field(default=None, max_length=2000)
     decided_by: str = "reviewer"
 
 
@@ -115,6 +122,25 @@ class ApprovalStore:
             ExpressionAttributeValues={":t": True, ":f": False, ":now": now},
         )
 
+    def retoken(self, run_id: str, task_token: str) -> ApprovalRecord | None:
+        """Point a run's undecided approval at a new task token (the local engine resumed the run's waiting task),
+        so the link the reviewer already has answers the resumed run. None when nothing is undecided."""
+        record = self.pending_for_run(run_id)
+        if record is None:
+            return None
+        try:
+            self.table.update_item(
+                Key={"pk": f"APPROVAL#{record.approval_id}", "sk": "APPROVAL"},
+                UpdateExpression="SET task_token = :token",
+                ConditionExpression="attribute_exists(pk) AND decided = :f",
+                ExpressionAttributeValues={":token": task_token, ":f": False},
+            )
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return None  # decided meanwhile: its answer went to the old token, which the resume replays
+        return record.model_copy(update={"task_token": task_token})
+
 
 def new_approval_id() -> str:
     return secrets.token_urlsafe(12)
@@ -163,9 +189,9 @@ def _answer(sfn: Any, record: ApprovalRecord, decision: Decision) -> None:
         )
         sfn.send_task_success(taskToken=record.task_token, output=json.dumps(selection.model_dump(mode="json")))
     elif decision.action == "regenerate":
-        sfn.send_task_failure(
-            taskToken=record.task_token, error="Regenerate", cause=decision.feedback[:500] or "regenerate"
-        )
+        # an edited image prompt rides with the feedback (prompts.encode_feedback): the cause is all that travels
+        cause = encode_feedback(decision.feedback[:500], decision.image_prompt) or "regenerate"
+        sfn.send_task_failure(taskToken=record.task_token, error="Regenerate", cause=cause)
     else:
         sfn.send_task_failure(
             taskToken=record.task_token, error="Rejected", cause=decision.feedback[:500] or "rejected"

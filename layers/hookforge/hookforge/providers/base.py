@@ -112,6 +112,8 @@ class VideoRequest:
     model: str | None = None
     seed: int | None = None
     attempt: int = 0
+    #: ask a model that can for generated sound (`video.audio`)
+    audio: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,10 @@ class VideoStatus:
     failure_code: str | None = None
     #: credits the provider reports (estimated while running, final when done)
     credits: float | None = None
+    #: True when `credits` is the provider's final charge (Runway's `cost`), not its estimate (`estimatedCost`)
+    credits_actual: bool = False
+    #: the provider's final charge in USD, when it reports one (Runway: `cost.credits` x USD per credit)
+    cost_usd: float | None = None
 
 
 @runtime_checkable

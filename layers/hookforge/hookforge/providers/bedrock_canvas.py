@@ -1,11 +1,18 @@
-"""`bedrock`: Amazon Nova Canvas text-to-image through Bedrock `invoke_model` (IAM, no API key).
+"""`bedrock`: text-to-image on Amazon Bedrock through `invoke_model` (IAM, no API key).
 
-Body: `{taskType: TEXT_IMAGE, textToImageParams: {text}, imageGenerationConfig: {numberOfImages: 1, width,
-height, seed, cfgScale, quality}}`; answer: `{images: [<base64>], error?}`. Sizes must be 320-4096 px per side,
-multiples of 16, at most 4,194,304 pixels, aspect between 1:4 and 4:1 - checked before the call. Errors map to
-the named ones: ThrottlingException -> ProviderThrottled, 5xx-like exceptions -> ProviderUnavailable,
-AccessDenied -> ProviderAuthError, a content-filter ValidationException or an `error` in the answer ->
-ContentRejected. The client is `bedrock-runtime` from the provider context (botocore Stubber in tests).
+The model id is configuration: `images.model` in the brief, else `BEDROCK_IMAGE_MODEL`, else Stability AI's
+Stable Image Core (`stability.stable-image-core-v1:1`; see `bedrock_models`). Two request shapes are spoken:
+
+- Stability on Bedrock (`stability.*`): `{prompt, aspect_ratio, seed, output_format: png}` ->
+  `{seeds, finish_reasons, images}`; a non-null finish reason ("Filter reason: prompt") is ContentRejected. The
+  output size follows the aspect ratio (about one megapixel) and is resized to the requested size.
+- Amazon Nova Canvas (`amazon.nova-canvas-v1:0`, end of life 2026-09-30, kept for stacks that still reach it):
+  `{taskType: TEXT_IMAGE, textToImageParams, imageGenerationConfig}` -> `{images, error?}`; sizes 320-4096 px,
+  multiples of 16, at most 4,194,304 pixels, aspect 1:4..4:1 - checked before the call.
+
+Preflight (`ready`) asks GetFoundationModel whether the model is ACTIVE before any paid call. Errors map to the
+named ones: ThrottlingException -> ProviderThrottled, 5xx-like -> ProviderUnavailable, AccessDenied ->
+ProviderAuthError, a content filter -> ContentRejected. Clients come from the provider context (Stubber in tests).
 """
 
 from __future__ import annotations
@@ -23,11 +30,21 @@ from hookforge.errors import (
 )
 from hookforge.providers.base import GeneratedImage, ImageRequest, ProviderContext
 from hookforge.providers.bedrock_errors import bedrock_error
+from hookforge.providers.bedrock_models import DEFAULT_IMAGE_MODEL, check_lifecycle
 from hookforge.providers.imaging import MAX_IMAGE_BYTES, b64decode, seed_for, verified
+from hookforge.providers.stability import aspect_ratio
 
+#: Nova Canvas (retired 2026-09-30): the request shape is still spoken for stacks configured with it
 MODEL_ID = "amazon.nova-canvas-v1:0"
 #: USD per image (list prices checked 2026-11): (quality, up to 1024x1024 | up to 2048x2048)
 PRICES = {"standard": (0.04, 0.06), "premium": (0.06, 0.08)}
+#: USD per image of Stability's models on Bedrock (Amazon Bedrock pricing page, Stability AI, checked 2026-12);
+#: a Stability model not listed is estimated at the dearest
+STABILITY_PRICES = {
+    "stability.stable-image-core-v1:1": 0.04,
+    "stability.sd3-5-large-v1:0": 0.08,
+    "stability.stable-image-ultra-v1:1": 0.14,
+}
 
 
 def check_size(width: int, height: int) -> None:
@@ -45,6 +62,8 @@ def check_size(width: int, height: int) -> None:
 
 
 class BedrockCanvasImages:
+    """Text to image on Bedrock: Stability's models (default Stable Image Core), or Nova Canvas where it remains."""
+
     name = "bedrock"
 
     def __init__(
@@ -52,6 +71,7 @@ class BedrockCanvasImages:
         ctx: ProviderContext,
         *,
         client: Any = None,
+        model: str | None = None,
         quality: str | None = None,
         cfg_scale: float = 6.5,
         max_bytes: int = MAX_IMAGE_BYTES,
@@ -63,6 +83,7 @@ class BedrockCanvasImages:
             raise ConfigError(f"Nova Canvas quality {self.quality!r} is unknown; use standard or premium")
         self.cfg_scale = cfg_scale
         self.max_bytes = max_bytes
+        self.model = model or ctx.settings.bedrock_image_model or DEFAULT_IMAGE_MODEL
 
     @property
     def client(self) -> Any:
@@ -70,8 +91,21 @@ class BedrockCanvasImages:
             self._client = self.ctx.client("bedrock-runtime")
         return self._client
 
+    def ready(self, model: str | None = None) -> None:
+        """Preflight: the model is ACTIVE on Bedrock (ModelRetired otherwise); no image is made."""
+        check_lifecycle(self.ctx.client("bedrock"), model or self.model)
+
+    def estimate_usd(self, width: int, height: int, model: str | None = None) -> float:
+        model = model or self.model
+        if model.startswith("stability."):
+            return STABILITY_PRICES.get(model, max(STABILITY_PRICES.values()))
+        small, large = PRICES[self.quality]
+        return small if width * height <= 1024 * 1024 else large
+
     def generate(self, request: ImageRequest) -> GeneratedImage:
-        model = request.model or MODEL_ID
+        model = request.model or self.model
+        if model.startswith("stability."):
+            return self._stability(model, request)
         check_size(request.width, request.height)
         seed = request.seed if request.seed is not None else seed_for(request.prompt, request.run_id, request.index)
         body = {
@@ -102,6 +136,30 @@ class BedrockCanvasImages:
         cost = small if request.width * request.height <= 1024 * 1024 else large
         return GeneratedImage(data=image, mime=info.mime, model=model, seed=seed, cost_usd=cost)
 
+    def _stability(self, model: str, request: ImageRequest) -> GeneratedImage:
+        seed = request.seed if request.seed is not None else seed_for(request.prompt, request.run_id, request.index)
+        body = {
+            "prompt": request.prompt[:10_000],
+            "aspect_ratio": aspect_ratio(request.width, request.height),
+            "seed": seed,
+            "output_format": "png",
+        }
+        answer = self._invoke(model, body)
+        reasons = [r for r in answer.get("finish_reasons") or [] if r]
+        if reasons:
+            raise ContentRejected(f"{model} withheld the image: {str(reasons[0])[:300]}")
+        images = answer.get("images")
+        first = images[0] if isinstance(images, list) and images else None
+        image, info = verified(
+            b64decode(first, provider=self.name),
+            provider=self.name,
+            width=request.width,
+            height=request.height,
+            max_bytes=self.max_bytes,
+        )
+        cost = self.estimate_usd(request.width, request.height, model)
+        return GeneratedImage(data=image, mime=info.mime, model=model, seed=seed, cost_usd=cost)
+
     def _invoke(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
             response = self.client.invoke_model(
@@ -109,7 +167,7 @@ class BedrockCanvasImages:
             )
             raw = response["body"].read()
         except ClientError as e:
-            raise _mapped(e) from e
+            raise _mapped(e, model) from e
         except (ConnectTimeoutError, ReadTimeoutError) as e:
             raise ProviderUnavailable(f"Bedrock did not answer in time ({type(e).__name__}); retried later") from e
         except BotoCoreError as e:
@@ -123,5 +181,5 @@ class BedrockCanvasImages:
         return answer
 
 
-def _mapped(e: ClientError) -> ProviderError:
-    return bedrock_error(e, model="Nova Canvas", action="image", permissions=f"bedrock:InvokeModel on {MODEL_ID}")
+def _mapped(e: ClientError, model: str) -> ProviderError:
+    return bedrock_error(e, model=model, action="image", permissions=f"bedrock:InvokeModel on {model}")

@@ -25,6 +25,7 @@ import httpx
 from PIL import Image, ImageOps
 
 from hookforge.errors import (
+    BriefInvalid,
     ContentRejected,
     ImageInvalid,
     ProviderAuthError,
@@ -42,6 +43,7 @@ from hookforge.providers.runway_models import (
     MODELS,
     PROMPT_LIMIT,
     RunwayModel,
+    crop_frame,
     resolve,
 )
 from hookforge.video_polling import MIN_WAIT
@@ -127,6 +129,37 @@ def data_uri(jpeg: bytes) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
 
 
+_STATUSES = ("PENDING", "THROTTLED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED")
+
+
+def _credits(value: Any) -> float | None:
+    credits = value.get("credits") if isinstance(value, dict) else None
+    return float(credits) if isinstance(credits, int | float) and not isinstance(credits, bool) else None
+
+
+def status_from_answer(raw: Any) -> VideoStatus:
+    """A `GET /v1/tasks/{id}` answer read as raw JSON, whatever optional fields it lacks: `cost` (terminal,
+    actual) wins over `estimatedCost` (pending or running); `failureCode` decides SAFETY.* vs INTERNAL.*."""
+    if not isinstance(raw, dict) or raw.get("status") not in _STATUSES:
+        status = raw.get("status") if isinstance(raw, dict) else None
+        raise ProviderError(f"Runway answered a task poll without a known status ({str(status)[:40]!r})")
+    actual, estimate = _credits(raw.get("cost")), _credits(raw.get("estimatedCost"))
+    output = raw.get("output")
+    urls = [u for u in output if isinstance(u, str)] if isinstance(output, list) else []
+    progress = raw.get("progress")
+    failure, code = raw.get("failure"), raw.get("failureCode")
+    return VideoStatus(
+        status=raw["status"],
+        progress=float(progress) if isinstance(progress, int | float) and not isinstance(progress, bool) else None,
+        output_url=urls[0] if urls else None,
+        failure=str(failure) if failure else None,
+        failure_code=str(code) if code else None,
+        credits=actual if actual is not None else estimate,
+        credits_actual=actual is not None,
+        cost_usd=round(actual * USD_PER_CREDIT, 4) if actual is not None else None,
+    )
+
+
 def _reason(e: Any) -> str:
     """Runway's own message from an SDK error body, without echoing the request."""
     body = getattr(e, "body", None)
@@ -144,7 +177,7 @@ def _never_sent(e: BaseException) -> bool:
 
 
 class RunwayVideo:
-    """Runway image-to-video (gen4_turbo by default, gen4.5)."""
+    """Runway image-to-video: any model of the installed SDK's roster (gen4_turbo by default)."""
 
     name = "runway"
 
@@ -169,24 +202,36 @@ class RunwayVideo:
             )
         return self._client
 
+    # ---------------------------------------------------------------------------------- preflight
+    def ready(self) -> None:
+        """Preflight: the API key is there (ConfigError naming it otherwise); nothing is sent to Runway."""
+        self.ctx.secret(API_SECRET_ENV, API_SECRET_NAME)
+
+    def estimate_usd(self, *, duration: int, model: str | None = None, audio: bool = False) -> float:
+        """An estimate from our credit rates (the task's `estimatedCost`/`cost` replace it once it exists)."""
+        spec = MODELS.get(model or DEFAULT_MODEL, MODELS[DEFAULT_MODEL])
+        return round(spec.credits(duration, audio=audio) * USD_PER_CREDIT, 2)
+
     # ---------------------------------------------------------------------------------- protocol
     def submit(self, request: VideoRequest) -> VideoTask:
-        spec, ratio = resolve(request.model, request.ratio, request.duration)
+        spec, ratio = resolve(request.model, request.ratio, request.duration, audio=request.audio)
         prompt = trim_prompt(request.prompt)
-        image = prepare_image(request.image, ratio)
+        if not prompt and spec.prompt_required:
+            raise BriefInvalid(f"selection.motion_prompt: {spec.name} needs a motion prompt; it is empty")
+        image = prepare_image(request.image, crop_frame(spec, ratio, request.ratio))
         prompt_image = self._prompt_image(image)
-        params: dict[str, Any] = {
-            "model": spec.name,
-            "prompt_image": prompt_image,
-            "ratio": ratio,
-            "duration": request.duration,
-        }
+        params: dict[str, Any] = {"model": spec.name, "prompt_image": prompt_image, "duration": request.duration}
+        if ratio is not None:
+            params["ratio"] = ratio
+        if spec.audio:
+            # sent either way: a model with sound may default to it, and sound is billed
+            params["audio"] = request.audio
         if prompt:
             params["prompt_text"] = prompt
         if request.seed is not None:
             params["seed"] = request.seed
         created = self._call("create", lambda: self.client.image_to_video.create(**params), creates=True)
-        credits = spec.credits(request.duration)
+        credits = spec.credits(request.duration, audio=request.audio)
         logger.info(
             "runway task created",
             extra={"task_id": created.id, "model": spec.name, "ratio": ratio, "duration": request.duration},
@@ -202,19 +247,8 @@ class RunwayVideo:
 
     def poll(self, task_id: str) -> VideoStatus:
         # a failed read is retried no sooner than a poll may be (Runway: at most one poll every 5 s)
-        task = self._call("poll", lambda: self.client.tasks.retrieve(task_id), floor=MIN_WAIT)
-        status = str(task.status)
-        cost = getattr(task, "cost", None) or getattr(task, "estimated_cost", None)
-        credits = float(cost.credits) if cost is not None and getattr(cost, "credits", None) is not None else None
-        output = list(getattr(task, "output", None) or [])
-        return VideoStatus(
-            status=status,  # type: ignore[arg-type]
-            progress=getattr(task, "progress", None),
-            output_url=output[0] if output else None,
-            failure=getattr(task, "failure", None),
-            failure_code=getattr(task, "failure_code", None),
-            credits=credits,
-        )
+        raw = self._call("poll", lambda: self.client.get(f"/v1/tasks/{task_id}", cast_to=object), floor=MIN_WAIT)
+        return status_from_answer(raw)
 
     def cancel(self, task_id: str) -> None:
         import runwayml

@@ -82,6 +82,15 @@ class StabilityImages:
             key_hint="STABILITY_API_KEY / secret hookforge/providers/stability",
         )
 
+    def ready(self, model: str | None = None) -> None:
+        """Preflight: a known model and the API key (ConfigError naming it otherwise); nothing is generated."""
+        endpoint(model or self.model)
+        self.ctx.secret("STABILITY_API_KEY", "hookforge/providers/stability")
+
+    def estimate_usd(self, width: int, height: int, model: str | None = None) -> float:
+        aspect_ratio(width, height)
+        return CREDITS.get(model or self.model, max(CREDITS.values())) / 100
+
     def generate(self, request: ImageRequest) -> GeneratedImage:
         model = request.model or self.model
         path, form_model = endpoint(model)

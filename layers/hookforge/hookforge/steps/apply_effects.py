@@ -10,6 +10,7 @@ from hookforge.effects import render
 from hookforge.effects.mix import SPEECH_AT, Soundtrack
 from hookforge.effects.sound import check_music
 from hookforge.errors import VideoInvalid, VoiceoverInvalid
+from hookforge.ledger import announcements
 from hookforge.models import ApplyEffectsInput, EffectsSpec, HookRender
 from hookforge.observability import logger
 from hookforge.steps.validate_brief import check_music_object
@@ -84,6 +85,8 @@ def run(event: ApplyEffectsInput, deps: Deps) -> HookRender:
         )
     sound = result.sound.describe() if result.sound is not None and soundtrack.enabled else "none"
     deps.runs.update(event.run_id, step="ApplyEffects", outputs=outputs, sound=sound, render_notes=result.notes)
+    # fallbacks and cost lead the notes the terminal prints: a provider change is never silent
+    notes = [*announcements(deps, event.run_id), *result.notes]
     logger.info(
         "hooks rendered",
         extra={"run_id": event.run_id, "aspects": list(outputs), "preset": spec.preset, "seconds": result.seconds},
@@ -98,5 +101,5 @@ def run(event: ApplyEffectsInput, deps: Deps) -> HookRender:
         sound=sound,
         focus=[round(focus.x, 4), round(focus.y, 4)] if focus else [],
         focus_source=focus.source if focus else "",
-        notes=result.notes,
+        notes=notes,
     )

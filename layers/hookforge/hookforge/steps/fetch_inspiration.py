@@ -15,14 +15,33 @@ from hookforge.deps import Deps
 from hookforge.errors import HookforgeError, ProviderError
 from hookforge.models import FetchInspirationInput, Inspiration, PromptIdea
 from hookforge.observability import logger
+from hookforge.prompts import product_of, product_phrase, swap_subject
 from hookforge.providers.base import inspiration_source
-from hookforge.providers.ranking import dedupe
+from hookforge.providers.catalog import vocabulary
+from hookforge.providers.ranking import bm25, dedupe, on_topic
 from hookforge.storage import run_key
 
 #: seconds after which the chain stops starting web sources: one more source (at most ~32 s with its retries)
 #: plus the catalog still ends inside the 60 s Lambda timeout
 BUDGET_SECONDS = 25.0
 LAST_RESORT = "catalog"
+
+
+def on_brief(query: str, found: list[PromptIdea]) -> list[PromptIdea]:
+    """A web source's prompts ranked by BM25 relevance to the brief; those under the relevance floor are kept only
+    as borrowed style: their subject becomes the brief's product (the catalog ranks and borrows on its own)."""
+    scores = bm25(query, [idea.text for idea in found])
+    relevant = on_topic(scores)
+    ranked = [found[i].model_copy(update={"score": round(scores[i], 3)}) for i in relevant]
+    product = product_phrase(product_of(query, vocabulary()))
+    if not product:
+        return ranked
+    rest = [idea for i, idea in enumerate(found) if i not in set(relevant)]
+    borrowed = [
+        idea.model_copy(update={"text": swap_subject(idea.text, product), "borrowed_from": idea.text, "score": 0.0})
+        for idea in rest
+    ]
+    return ranked + borrowed
 
 
 def gather(
@@ -48,6 +67,8 @@ def gather(
             continue
         if not found:
             failures.append({"source": name, "error": "NoMatch", "message": f"nothing matched {query!r}"})
+        elif name != LAST_RESORT:
+            found = on_brief(query, found)
         prompts = dedupe([*prompts, *found])
         if len(prompts) >= count:
             break

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from hookforge import ledger
 from hookforge.deps import Deps
 from hookforge.errors import ImageInvalid
+from hookforge.ledger import check_budget
 from hookforge.media import check_image
 from hookforge.models import Candidate, GeneratedCandidate, GenerateImageInput, PromptIdea
 from hookforge.observability import logger
+from hookforge.prompts import decode_feedback, product_of, product_phrase, rewrite_with_feedback
 from hookforge.providers.base import ImageRequest, image_generator
+from hookforge.providers.catalog import vocabulary
 from hookforge.storage import run_key
 
 _EXT = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
@@ -20,11 +24,17 @@ def idea_for(event: GenerateImageInput) -> PromptIdea | None:
 
 
 def prompt_for(event: GenerateImageInput) -> str:
+    """The candidate's prompt: the reviewer's edited prompt if there is one, else the inspiration prompt (or the
+    brief's) rewritten by the reviewer's feedback - never the feedback appended to the old prompt."""
+    feedback, edited = decode_feedback(event.feedback) if event.feedback else ("", None)
+    if edited:
+        return edited
     idea = idea_for(event)
     base = idea.text if idea else (event.brief.prompt or event.brief.idea)
-    if event.feedback:
-        base = f"{base}. Reviewer feedback: {event.feedback}"
-    return base
+    if not feedback:
+        return base
+    query = event.brief.inspiration.query or event.brief.idea or event.brief.name.replace("-", " ")
+    return rewrite_with_feedback(base, feedback, product=product_phrase(product_of(query, vocabulary())))
 
 
 def run(event: GenerateImageInput, deps: Deps) -> GeneratedCandidate:
@@ -38,11 +48,26 @@ def run(event: GenerateImageInput, deps: Deps) -> GeneratedCandidate:
         model=event.brief.images.model,
         upload_key=event.job.upload_key,
     )
-    generated = image_generator(event.job.provider, deps.provider_ctx).generate(request)
+    generator = image_generator(event.job.provider, deps.provider_ctx)
+    estimate = getattr(generator, "estimate_usd", None)
+    if estimate is not None:
+        # before the paid call: a budget it would pass stops the run (BudgetExceeded says what was spent)
+        next_usd = float(estimate(width, height, event.brief.images.model))
+        check_budget(deps.runs, event.run_id, event.brief, next_usd=next_usd, what="the next candidate still")
+    generated = generator.generate(request)
     info = check_image(generated.data)
     if event.job.provider != "upload" and (info.width, info.height) != (width, height):
         raise ImageInvalid(f"{event.job.provider} returned {info.width}x{info.height}, expected {width}x{height}")
     key = run_key(event.run_id, "candidates", f"r{event.round}-{event.job.index + 1}.{_EXT[info.mime]}")
+    ledger.record(
+        deps.runs,
+        event.run_id,
+        f"image#r{event.round}-{event.job.index + 1}",
+        provider=event.job.provider,
+        model=generated.model,
+        usd=generated.cost_usd,
+        basis="estimate",  # a list price: image APIs answer no charge
+    )
     candidate = Candidate(
         index=event.job.index,
         key=key,

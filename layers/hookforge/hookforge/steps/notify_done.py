@@ -6,6 +6,7 @@ import html
 
 from hookforge import notify
 from hookforge.deps import Deps
+from hookforge.ledger import announcements
 from hookforge.models import Notification, NotifyDoneInput
 from hookforge.observability import logger
 from hookforge.runqueue import release_slot
@@ -28,8 +29,13 @@ def run(event: NotifyDoneInput, deps: Deps) -> Notification:
         f"(e.g. <code>{html.escape(event.brief.name)} | {html.escape(event.hook.hook_id)}</code>) so its hook rate "
         f"is tracked. A good hook rate is 30 %.</p></body>"
     )
+    told = announcements(deps, run_id)
+    if told:
+        # fallbacks and cost are announced in the notification too, never only in the runs table
+        items = "".join(f"<li>{html.escape(line)}</li>" for line in told)
+        body = body.replace("</body>", f"<h2>Notes</h2><ul>{items}</ul></body>")
     text = f"Your hook for {event.brief.name} is ready (hook id {event.hook.hook_id}).\n" + "\n".join(
-        f"{aspect}: {url}" for aspect, url in links.items()
+        [*(f"{aspect}: {url}" for aspect, url in links.items()), *told]
     )
     name = "notification.html"
     sent_to = notify.send(

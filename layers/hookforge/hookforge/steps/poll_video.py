@@ -21,8 +21,10 @@ from pathlib import Path
 
 import httpx
 
+from hookforge import ledger
 from hookforge.deps import Deps
 from hookforge.errors import ContentRejected, ProviderUnavailable, VideoFailed, VideoInvalid, VideoTimedOut
+from hookforge.ledger import announce_fallback
 from hookforge.media import probe
 from hookforge.models import PollVideoInput, VideoJob
 from hookforge.observability import logger
@@ -45,6 +47,19 @@ def run(event: PollVideoInput, deps: Deps) -> VideoJob:
     status = generator.poll(job.task_id)
     now = deps.clock()
     job = job.model_copy(update={"polls": job.polls + 1, "credits": status.credits or job.credits})
+    if status.cost_usd is not None:
+        # the provider's own final charge replaces the estimate recorded at submission (a refund reads 0)
+        ledger.record(
+            deps.runs,
+            event.run_id,
+            f"video#{job.attempt}",
+            provider=job.provider,
+            model=job.model,
+            usd=status.cost_usd,
+            basis="actual",
+            credits=status.credits,
+        )
+        job = job.model_copy(update={"cost_usd": status.cost_usd})
     logger.info(
         "video polled",
         extra={"run_id": event.run_id, "task_id": job.task_id, "status": status.status, "progress": status.progress},
@@ -135,6 +150,8 @@ def failed(event: PollVideoInput, job: VideoJob, status: VideoStatus, deps: Deps
 
 def _next_provider(event: PollVideoInput, job: VideoJob, deps: Deps, *, reason: str) -> VideoJob:
     logger.warning("video provider gave up; trying the next one", extra={"run_id": event.run_id, "reason": reason})
+    following = event.brief.video.providers[job.provider_index + 1]
+    announce_fallback(deps, event.run_id, f"fallback: video {reason}; {following} will make the clip")
     return submit_video.start(
         event.run_id,
         event.brief,

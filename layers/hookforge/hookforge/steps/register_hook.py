@@ -5,6 +5,7 @@ The hook id goes into the ad name (e.g. 'summer-sale | hk-1a2b3c4d5e') so ad-pla
 
 from __future__ import annotations
 
+from hookforge import ledger
 from hookforge.deps import Deps
 from hookforge.models import HookRecord, RegisterHookInput
 from hookforge.observability import logger
@@ -30,6 +31,9 @@ def run(event: RegisterHookInput, deps: Deps) -> HookRecord:
         "outputs": event.render.outputs,
         "poster_key": event.render.poster_key,
         "created_at": int(deps.clock()),
+        # what the hook cost (the run's ledger) and any provider it fell back from, for the dashboard
+        "cost_usd": ledger.summary(deps.runs, event.run_id)["spent_usd"],
+        "fallbacks": [str(x) for x in ((deps.runs.get(event.run_id) or {}).get("fallbacks") or [])],
     }
     # the metrics store owns the item layout (hookforge.metrics.model): it adds the keys and the
     # HOOKS index entry, so the hook shows in every report (with zeros) before any ad data arrives

@@ -8,6 +8,7 @@ SendTaskSuccess (a Selection) or SendTaskFailure (`Regenerate` / `Rejected`).
 
 from __future__ import annotations
 
+from hookforge import ledger
 from hookforge.approval.email import build_email
 from hookforge.approval.records import ApprovalRecord, new_approval_id
 from hookforge.approval.sheet import render_sheet
@@ -15,6 +16,7 @@ from hookforge.deps import Deps, Mail
 from hookforge.errors import NoCandidates
 from hookforge.models import Candidate, RequestSelectionInput, SelectionRequest
 from hookforge.observability import logger
+from hookforge.prompts import decode_feedback
 from hookforge.storage import run_key
 
 
@@ -44,7 +46,12 @@ def run(event: RequestSelectionInput, deps: Deps) -> SelectionRequest:
         deps.store.put_bytes(run_key(event.run_id, folder, f"thumb-{n}.jpg"), data, content_type="image/jpeg")
         for n, data in enumerate(sheet.thumbnails, start=1)
     ]
+    run = deps.runs.get(event.run_id) or {}
+    video_plan = run.get("video_estimate") or {}
     record = ApprovalRecord(
+        spent_usd=ledger.spent(deps.runs, event.run_id),
+        video_estimate_usd=float(video_plan["usd"]) if "usd" in video_plan else None,
+        video_provider=str(video_plan.get("provider") or ""),
         approval_id=approval_id,
         run_id=event.run_id,
         task_token=event.task_token,
@@ -56,7 +63,8 @@ def run(event: RequestSelectionInput, deps: Deps) -> SelectionRequest:
         max_rounds=event.brief.selection.max_rounds,
         expires_at=expires_at,
         brief_name=event.brief.name,
-        feedback=event.feedback,
+        # the words the reviewer wrote (an edited image prompt shows as the candidates' own prompt)
+        feedback=decode_feedback(event.feedback)[0] if event.feedback else "",
         contact_sheet_key=sheet_key,
         thumbnail_keys=thumb_keys,
     )

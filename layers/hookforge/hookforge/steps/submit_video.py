@@ -16,6 +16,7 @@ provider moves to the next as a new attempt; a content-policy rejection never do
 
 from __future__ import annotations
 
+from hookforge import ledger
 from hookforge.deps import Deps
 from hookforge.errors import (
     ConfigError,
@@ -26,6 +27,7 @@ from hookforge.errors import (
     VideoFailed,
     VideoSubmitUnconfirmed,
 )
+from hookforge.ledger import already_skipped, announce_fallback, check_budget
 from hookforge.models import Brief, Selection, SubmitVideoInput, VideoJob
 from hookforge.observability import logger
 from hookforge.providers.base import VideoRequest, video_generator
@@ -102,6 +104,13 @@ def start(
             if index + 1 >= len(providers):
                 raise
             fallbacks.append(f"{providers[index]}: {e.name}: {e}")
+            if not already_skipped(deps, run_id, providers[index]):
+                announce_fallback(
+                    deps,
+                    run_id,
+                    f"fallback: video {providers[index]} could not start ({e.name}: {e}); {providers[index + 1]} "
+                    "will make the clip",
+                )
             logger.warning(
                 "video provider failed; trying the next one",
                 extra={"run_id": run_id, "provider": providers[index], "next": providers[index + 1], "error": e.name},
@@ -156,9 +165,22 @@ def submit_attempt(
         duration=brief.video.duration,
         model=brief.video.model if provider_index == 0 or provider == brief.video.providers[0] else None,
         attempt=attempt,
+        audio=brief.video.audio and provider == brief.video.providers[0],
     )
     try:
-        task = video_generator(provider, deps.provider_ctx).submit(request)
+        generator = video_generator(provider, deps.provider_ctx)
+        estimate = getattr(generator, "estimate_usd", None)
+        if estimate is not None:
+            # before the paid call: a budget it would pass stops the run here (BudgetExceeded says what was spent)
+            next_usd = float(estimate(duration=request.duration, model=request.model, audio=request.audio))
+            check_budget(deps.runs, run_id, brief, next_usd=next_usd, what=f"the {provider} clip")
+    except Exception as e:
+        # nothing was sent: the attempt may be tried again (a raised budget, say)
+        failed = claim.model_copy(update={"state": "NOT_CREATED", "error": f"{type(e).__name__}: {e}"})
+        deps.runs.put_video_claim(run_id, failed)
+        raise
+    try:
+        task = generator.submit(request)
     except VideoSubmitUnconfirmed as e:
         deps.runs.put_video_claim(run_id, claim.model_copy(update={"state": "UNCONFIRMED", "error": str(e)}))
         raise
@@ -181,6 +203,16 @@ def submit_attempt(
         }
     )
     deps.runs.put_video_claim(run_id, created)
+    ledger.record(
+        deps.runs,
+        run_id,
+        f"video#{attempt}",
+        provider=provider,
+        model=task.model,
+        usd=task.cost_usd or 0.0,
+        basis="estimate",
+        credits=task.credits,
+    )
     deps.runs.update(
         run_id,
         step="SubmitVideo",

@@ -2,123 +2,23 @@
 
 from __future__ import annotations
 
-import json
-import re
-from typing import Any
-
-import yaml
-from pydantic import ValidationError
-
+from hookforge.brief_check import (  # noqa: F401 - the brief reader's limits, re-exported for triggers and tests
+    MAX_BRIEF_BYTES,
+    MAX_NESTING_DEPTH,
+    describe_validation_error,
+    json_depth_problem,
+    load_yaml_bounded,
+    parse_brief,
+)
 from hookforge.deps import Deps
 from hookforge.errors import AudioInvalid, BriefInvalid
+from hookforge.ledger import announce_fallback
 from hookforge.models import Brief, ImageJob, RunState, ValidateBriefInput
 from hookforge.observability import logger
+from hookforge.preflight import preflight
 from hookforge.storage import run_key
 
-MAX_BRIEF_BYTES = 256 * 1024
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
-#: deepest nesting of objects/lists a brief (or a manifest line) may have: a brief needs 4, and 5 000 levels would
-#: otherwise end in a RecursionError inside the JSON decoder or the YAML composer
-MAX_NESTING_DEPTH = 64
-
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
-_JSON_BRACKET = re.compile(r"[\[\]{}]")
-
-
-def json_depth_problem(text: str) -> str | None:
-    """A cheap scan before `json.loads`: counts `[`/`{` nesting outside strings; a message when it is too deep."""
-    depth = 0
-    for m in _JSON_BRACKET.finditer(_JSON_STRING.sub('""', text)):
-        if m[0] in "[{":
-            depth += 1
-            if depth > MAX_NESTING_DEPTH:
-                return f"nested more than {MAX_NESTING_DEPTH} levels deep (the depth limit is {MAX_NESTING_DEPTH})"
-        else:
-            depth -= 1
-    return None
-
-
-class _TooDeep(Exception):
-    pass
-
-
-class _BoundedSafeLoader(yaml.SafeLoader):
-    """yaml.SafeLoader whose (recursive) composer stops at MAX_NESTING_DEPTH, flow or block nesting alike."""
-
-    _depth = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self._depth >= MAX_NESTING_DEPTH:
-            raise _TooDeep
-        self._depth += 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
-def load_yaml_bounded(text: str, *, source: str) -> Any:
-    """`yaml.safe_load`, refusing nesting deeper than MAX_NESTING_DEPTH with BriefInvalid (before any recursion
-    limit is reached)."""
-    loader = _BoundedSafeLoader(text)
-    try:
-        return loader.get_single_data()
-    except _TooDeep:
-        raise BriefInvalid(
-            f"{source}: the brief is nested more than {MAX_NESTING_DEPTH} levels deep "
-            f"(the depth limit is {MAX_NESTING_DEPTH})"
-        ) from None
-    finally:
-        loader.dispose()
-
-
-def parse_brief(raw: bytes, *, source: str) -> Brief:
-    """Bytes of a JSON or YAML brief -> Brief, or one BriefInvalid naming the problem."""
-    if not raw.strip():
-        raise BriefInvalid(f"{source}: the brief is empty")
-    if len(raw) > MAX_BRIEF_BYTES:
-        raise BriefInvalid(f"{source}: the brief is {len(raw)} bytes; the limit is {MAX_BRIEF_BYTES}")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise BriefInvalid(f"{source}: the brief is not UTF-8 text") from e
-    data: Any
-    if source.endswith((".yaml", ".yml")):
-        try:
-            data = load_yaml_bounded(text, source=source)
-        except yaml.YAMLError as e:
-            raise BriefInvalid(f"{source}: not valid YAML ({str(e).splitlines()[0]})") from e
-    else:
-        problem = json_depth_problem(text)
-        if problem is not None:
-            raise BriefInvalid(f"{source}: the brief is {problem}")
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise BriefInvalid(f"{source}: not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from e
-    if not isinstance(data, dict):
-        raise BriefInvalid(f"{source}: the brief must be an object with at least a 'name'")
-    try:
-        return Brief.model_validate(data)
-    except ValidationError as e:
-        raise BriefInvalid(f"{source}: {describe_validation_error(e)}") from e
-
-
-def describe_validation_error(e: ValidationError) -> str:
-    """Pydantic's errors as 'field a.b: reason' phrases a marketer can act on."""
-    parts = []
-    for err in e.errors()[:5]:
-        where = ".".join(str(p) for p in err["loc"]) or "brief"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "missing":
-            msg = "is required"
-        elif err["type"] == "extra_forbidden":
-            msg = "is not a brief field (check the spelling)"
-        parts.append(
-            f"field '{where}' {msg}" if err["type"] in ("missing", "extra_forbidden") else f"field '{where}': {msg}"
-        )
-    more = f" (and {len(e.errors()) - 5} more)" if len(e.errors()) > 5 else ""
-    return "; ".join(parts) + more
 
 
 def upload_key(brief: Brief, entry: str) -> str:
@@ -158,7 +58,9 @@ def run(event: ValidateBriefInput, deps: Deps) -> RunState:
         for i, entry in enumerate(brief.uploads):
             key = upload_key(brief, entry)
             if not deps.store.exists(key):
-                raise BriefInvalid(f"field 'uploads.{i}': {key} is not in the bucket; upload it first")
+                raise BriefInvalid(
+                    f"{event.brief_key}: field 'uploads[{i}]': {key} is not in the bucket; upload it first"
+                )
             jobs.append(ImageJob(index=i, provider="upload", upload_key=key))
     else:
         jobs = [ImageJob(index=i, provider=brief.images.provider) for i in range(brief.images.count)]
@@ -166,6 +68,21 @@ def run(event: ValidateBriefInput, deps: Deps) -> RunState:
         # before any paid call: a missing or oversized music file would only fail after the video was paid for
         check_music_object(deps, brief.effects.music)
     deps.store.put_json(run_key(event.run_id, "brief.json"), brief.model_dump(mode="json"))
-    deps.runs.update(event.run_id, brief_name=brief.name, step="ValidateBrief")
-    logger.info("brief valid", extra={"run_id": event.run_id, "brief": brief.name, "jobs": len(jobs)})
+    # before the first paid call: every provider's key and model access, the cost estimate and the budget
+    plan = preflight(brief, deps.provider_ctx)
+    deps.store.put_json(run_key(event.run_id, "plan.json"), plan.model_dump(mode="json"))
+    deps.runs.update(
+        event.run_id,
+        brief_name=brief.name,
+        step="ValidateBrief",
+        plan=plan.lines(),
+        estimated_usd=plan.estimated_usd,
+        video_estimate={"provider": plan.steps[-1].provider, "usd": plan.steps[-1].estimated_usd},
+    )
+    for line in plan.fallbacks:
+        announce_fallback(deps, event.run_id, line)
+    logger.info(
+        "brief valid",
+        extra={"run_id": event.run_id, "brief": brief.name, "jobs": len(jobs), "plan": plan.lines()},
+    )
     return RunState(run_id=event.run_id, brief=brief, jobs=jobs, has_images=bool(brief.uploads))
