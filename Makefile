@@ -8,10 +8,12 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 TOOLS_STAMP := $(TOOLS)/.installed-v1
 CHECKOV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV)/.installed-v1
+BENCH_ENV := .venv-bench
+BENCH_STAMP := $(BENCH_ENV)/.installed-v1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo test bench lint browser-deps voice-deps tools clean
+.PHONY: help setup demo test bench package-check lint browser-deps voice-deps tools clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -39,6 +41,14 @@ $(CHECKOV_STAMP):
 	$(CHECKOV)/bin/pip install -q checkov
 	@touch $@
 
+# The bench's yardstick (the same look made with MoviePy) gets an environment of its own: never a runtime dependency.
+$(BENCH_STAMP):
+	@echo "==> installing MoviePy 2.x into $(BENCH_ENV) (the bench's yardstick only)"
+	$(PY) -m venv $(BENCH_ENV)
+	$(BENCH_ENV)/bin/pip install -q --upgrade pip
+	$(BENCH_ENV)/bin/pip install -q "moviepy>=2.2,<3"
+	@touch $@
+
 tools: $(TOOLS_STAMP) $(CHECKOV_STAMP)  ## install sam, statelint and checkov (own environments)
 
 # Browser tests drive Debian's Chromium; never a downloaded browser build.
@@ -63,12 +73,15 @@ demo: $(STAMP)  ## run the whole pipeline locally on the built-in brief (no AWS,
 test: $(STAMP) tools browser-deps voice-deps  ## run every test (unit, integration, browser, template checks)
 	PATH="$(CURDIR)/$(TOOLS)/bin:$(CURDIR)/$(CHECKOV)/bin:$$PATH" $(BIN)/pytest -q
 
-bench: $(STAMP)  ## print measured performance ratios
-	$(BIN)/python -m benchmarks
+package-check: $(STAMP) $(TOOLS_STAMP)  ## sam build the layer and zip functions (no Docker); check size and handler imports
+	$(BIN)/python .ci/package_check.py --sam $(TOOLS)/bin/sam
+
+bench: $(STAMP) $(BENCH_STAMP)  ## print measured performance ratios
+	HOOKFORGE_BENCH_MOVIEPY="$(CURDIR)/$(BENCH_ENV)/bin/python" $(BIN)/python -m benchmarks
 
 lint: $(STAMP)  ## ruff + mypy
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 clean:  ## remove environments and local state
-	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .hookforge hookforge-out .pytest_cache
+	rm -rf $(VENV) $(TOOLS) $(CHECKOV) $(BENCH_ENV) .hookforge hookforge-out .pytest_cache

@@ -191,7 +191,7 @@ def check_image(
 RENDER_FILTERS = (
     "split", "trim", "setpts", "fps", "settb", "format", "setsar", "scale", "crop", "overlay", "boxblur",
     "eq", "lutyuv", "curves", "vignette", "noise", "fade", "xfade", "reverse", "drawtext", "ass", "tpad",
-    "palettegen", "paletteuse",
+    "palettegen", "paletteuse", "drawbox", "loop",
     # the sound: synthesized beds and effects, stems levelled, ducked, mixed, limited and measured
     "aevalsrc", "aformat", "atrim", "asetpts", "apad", "volume", "adelay", "asplit", "acrossfade", "afade",
     "sidechaincompress", "amix", "alimiter", "ebur128", "astats",

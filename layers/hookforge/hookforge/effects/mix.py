@@ -1,4 +1,4 @@
-"""The hook's sound, mixed in the render's own ffmpeg invocation.
+"""The hook's sound: its stems mixed once before the render, finished (gain, limiter) in the render's invocation.
 
 Stems: the clip's own sound (when it has audible sound), a music bed (the brief's file, looped with a crossfade
 when short, or the preset's bed synthesized from ffmpeg's own sources), a spoken hook line, and sound effects on
@@ -7,8 +7,9 @@ to a loudness of its own, the music ducks under speech (sidechain compression), 
 delivery loudness (-14 LUFS integrated, true peak at most -1 dBTP by default).
 
 Loudness is set by measurement, not by a one-pass `loudnorm` (whose dynamic mode misses on 3-5 s clips): small
-audio-only ffmpeg runs measure each stem and the mix (EBU R128, `ebur128`), and the render applies the resulting
-gains plus a limiter, so the delivered AAC lands on the target.
+audio-only ffmpeg runs measure each stem (EBU R128, `ebur128`), mix the levelled stems once into a float WAV (the
+premix), and find the gain and limiter that land the premix, encoded to AAC, on the target; the render reads the
+premix and applies them.
 """
 
 from __future__ import annotations
@@ -150,6 +151,7 @@ class Mixer:
         events: Sequence[SfxEvent],
         seamless: bool,
         work_dir: Path,
+        source_loudness: Loudness | None = None,
     ) -> None:
         self.look, self.spec = look, look.audio
         self.work_dir = work_dir
@@ -163,6 +165,11 @@ class Mixer:
         self.levels: dict[str, float] = {}
         self.notes: list[str] = []
         self.ceiling_db = self.spec.true_peak - LIMITER_MARGIN_DB
+        #: the clip's own track as the render measured it (whole clip): reused as the source stem's loudness when the
+        #: hook keeps the whole clip, so the clip is not measured twice
+        self.source_loudness = source_loudness
+        #: the stems mixed and levelled once (float WAV), before the final gain and limiter
+        self.premixed: Path | None = None
 
     # --------------------------------------------------------------------------------- stems
     def _stems(self, source_node: Any) -> _Stems:
@@ -233,7 +240,7 @@ class Mixer:
             stream = getattr(stems, name)
             if stream is None:
                 continue
-            loud = _measure(stream)
+            loud = self.source_loudness if name == "source" and self.source_loudness is not None else _measure(stream)
             if loud.integrated <= SILENT_LUFS:
                 self.levels[name] = 0.0
                 self.notes.append(f"the {name} track is silent ({loud.integrated:.0f} LUFS)")
@@ -241,8 +248,10 @@ class Mixer:
             extra = self.spec.bed_gain if name == "music" else 0.0
             self.levels[name] = targets[name] - loud.integrated + extra
         if stems.sfx:
-            together = stems.sfx[0] if len(stems.sfx) == 1 else ffmpeg.filter(
-                stems.sfx, "amix", inputs=len(stems.sfx), normalize=0, duration="longest"
+            together = (
+                stems.sfx[0]
+                if len(stems.sfx) == 1
+                else ffmpeg.filter(stems.sfx, "amix", inputs=len(stems.sfx), normalize=0, duration="longest")
             )
             loud = _measure(together)
             level = SFX_LUFS - loud.integrated if loud.integrated > SILENT_LUFS else 0.0
@@ -250,7 +259,15 @@ class Mixer:
 
     # --------------------------------------------------------------------------------- graph
     def mix(self, source_node: Any, *, gain_db: float = 0.0, ceiling_db: float | None = None) -> Any | None:
-        """The mixed, levelled stream (None when there is nothing to hear), limited at `ceiling_db` dBFS."""
+        """The mixed, levelled stream (None when there is nothing to hear), limited at `ceiling_db` dBFS: the premix
+        (`normalize` writes it once; else built from the stems here) with the final gain and limiter."""
+        if self.premixed is not None:
+            return self.finish(_stereo(ffmpeg.input(str(self.premixed)).audio), gain_db=gain_db, ceiling_db=ceiling_db)
+        premix = self._premix(source_node)
+        return None if premix is None else self.finish(premix, gain_db=gain_db, ceiling_db=ceiling_db)
+
+    def _premix(self, source_node: Any) -> Any | None:
+        """The stems levelled, the music faded and ducked under speech, mixed (no final gain, fade or limiter)."""
         stems = self._stems(source_node)
         speech_parts = []
         if stems.speech is not None:
@@ -281,7 +298,10 @@ class Mixer:
         parts += [_gain(s, self.levels.get("sfx", 0.0)) for s in stems.sfx]
         if not parts:
             return None
-        mixed = parts[0] if len(parts) == 1 else ffmpeg.filter(parts, "amix", inputs=len(parts), normalize=0)
+        return parts[0] if len(parts) == 1 else ffmpeg.filter(parts, "amix", inputs=len(parts), normalize=0)
+
+    def finish(self, mixed: Any, *, gain_db: float = 0.0, ceiling_db: float | None = None) -> Any:
+        """The final gain, the picture's end fade and the true-peak limiter, to exactly the hook's length."""
         mixed = _gain(mixed, gain_db)
         if self.look.fade is not None:
             d_out = min(self.look.fade.fade_out, self.duration / 3)
@@ -291,19 +311,48 @@ class Mixer:
         mixed = mixed.filter("alimiter", limit=round(max(limit, 0.0625), 5), attack=2, release=40, level=0, latency=1)
         return _fit(_stereo(mixed), self.duration)
 
+    def _write_premix(self, source_path: Path) -> Loudness | None:
+        """Mix the stems once into a float WAV (lossless: the render and every try read it instead of the stems)
+        and measure it in the same run. None when there is nothing to hear."""
+        premix = self._premix(ffmpeg.input(str(source_path)))
+        if premix is None:
+            return None
+        path = self.work_dir / ".sound-premix.wav"
+        tee = premix.filter_multi_output("asplit", 2)
+        measured = tee[1].filter("ebur128", peak="true", framelog="quiet")
+        args = (
+            ffmpeg.merge_outputs(
+                ffmpeg.output(tee[0], str(path), acodec="pcm_f32le"), ffmpeg.output(measured, "-", f="null")
+            )
+            .global_args("-nostats", "-loglevel", "info")
+            .overwrite_output()
+            .get_args()
+        )
+        try:
+            log = run_ffmpeg(args)
+        except MediaError as e:
+            path.unlink(missing_ok=True)
+            raise EffectsFailed(f"mixing the hook's sound failed: {e}") from e
+        self.premixed = path
+        return parse_ebur128(log)
+
     def normalize(self, source_path: Path) -> MixPlan:
         """Find the gain and limiter ceiling that bring the delivered AAC track to the target loudness and true
-        peak: each try mixes, encodes to AAC as the render will (the encoder adds peaks of its own) and measures
-        (at most four audio-only runs)."""
+        peak. The stems are mixed once (`premixed`, measured as it is written, which gives the first gain); each
+        try applies the gain and limiter to that premix, encodes to AAC as the render will (the encoder adds peaks
+        of its own) and measures (at most four tries, usually one)."""
         self.measure_levels(source_path)
         target, peak_limit = self.spec.loudness, self.spec.true_peak
         gain, ceiling, measured = 0.0, peak_limit - LIMITER_MARGIN_DB, None
+        premix = self._write_premix(source_path)
+        if premix is None:
+            return MixPlan(stems=[], notes=self.notes)
+        if premix.integrated > SILENT_LUFS:
+            gain = round(target - premix.integrated, 2)
         probe_file = self.work_dir / ".sound-check.m4a"
         try:
             for _ in range(4):
-                mixed = self.mix(ffmpeg.input(str(source_path)), gain_db=gain, ceiling_db=ceiling)
-                if mixed is None:
-                    return MixPlan(stems=[], notes=self.notes)
+                mixed = self.mix(None, gain_db=gain, ceiling_db=ceiling)
                 measured = _measure_encoded(mixed, probe_file)
                 if measured.integrated <= SILENT_LUFS:
                     self.notes.append("the mix is silent")

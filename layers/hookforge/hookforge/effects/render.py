@@ -3,8 +3,8 @@
 The graph is built with ffmpeg-python (argument lists, never a shell string). Shared work — speed ramp,
 transition, grade, vignette, grain, end fade — runs once on the source picture; `split` then feeds one branch
 per aspect (a crop or blurred fill around the subject, zoom and shake aimed at it, captions, hook text inside the
-placements' safe zones, libx264) plus the poster and preview. The sound (`mix.py`) is mixed in the same invocation
-and split to every placement as AAC.
+placements' safe zones, libx264) plus the poster and preview. The sound (`mix.py`, premixed before) gets its final
+gain and limiter in the same invocation and is split to every placement as AAC.
 
 Every hook opens at full brightness with its text on frame 0 (the feed thumbnail) and lasts the length asked for.
 """
@@ -26,7 +26,7 @@ from hookforge.effects.focus import Focus, crop_window, find_focus, focus_from_p
 from hookforge.effects.mix import AUDIO_OUTPUT, SILENT_LUFS, Mixer, MixPlan, Soundtrack, sfx_events
 from hookforge.effects.presets import resolve_look
 from hookforge.effects.safezones import Rect, text_zone
-from hookforge.effects.sound import measure_loudness
+from hookforge.effects.sound import Loudness, measure_loudness
 from hookforge.effects.specs import (
     CaptionsSpec,
     Look,
@@ -38,11 +38,13 @@ from hookforge.effects.specs import (
     ZoomSpec,
 )
 from hookforge.effects.text import (
+    TextLayout,
     alpha_expr,
     captions_ass,
     clean_text,
     fit_fontsize,
     layout_text,
+    text_position,
     write_text_file,
 )
 from hookforge.errors import EffectsFailed, EffectsInvalid, VideoInvalid
@@ -233,7 +235,11 @@ def _transition(stream: Any, spec: TransitionSpec, duration: float) -> tuple[Any
         # the white flash over a cut of one continuous clip: xfade's fadewhite between the clip and itself
         # looks the same but costs a split, and slows every filter after it (~1 s per 5 s of 720p)
         pulse = f"if(between(t,{cut:.4f},{cut + d:.4f}),sin(PI*(t-{cut:.4f})/{d:.4f}),0)"
-        return stream.filter("eq", brightness=pulse, saturation=f"1-{pulse}", eval="frame"), duration, cut
+        # `enable`: outside the flash the frames pass untouched (eq would copy each one and evaluate it per frame)
+        flash = stream.filter(
+            "eq", brightness=pulse, saturation=f"1-{pulse}", eval="frame", enable=f"between(t,{cut:.4f},{cut + d:.4f})"
+        )
+        return flash, duration, cut
     split = stream.filter_multi_output("split", 2)
     head, tail = split[0], split[1]
     a = head.filter("trim", end=cut + d).filter("setpts", "PTS-STARTPTS")
@@ -355,14 +361,14 @@ def subject_focus(source: str | Path, focus: Focus | tuple[float, float] | None)
     return find_focus(frame_at(source, 0.0))
 
 
-def has_sound(source: str | Path, info: VideoInfo) -> bool:
-    """Whether the clip carries audible sound (generators often add an empty track)."""
+def clip_loudness(source: str | Path, info: VideoInfo) -> Loudness | None:
+    """The loudness of the clip's own track; None when it has none or it cannot be read (the bed takes its place)."""
     if not info.has_audio:
-        return False
+        return None
     try:
-        return measure_loudness(Path(source)).integrated > SILENT_LUFS
+        return measure_loudness(Path(source))
     except (MediaError, ValueError):
-        return False  # an unreadable track is no sound to keep; the bed takes its place
+        return None
 
 
 def _shared_picture(
@@ -426,9 +432,10 @@ def _sound(
     cut: float | None,
     work_dir: Path,
     outputs: int,
+    source_loudness: Loudness | None = None,
 ) -> tuple[MixPlan, list[Any], list[Path]]:
     """One mixed, normalized track split to every placement: (how it was made, one stream per output, the
-    synthesized files to remove after the render)."""
+    files the render reads, to remove after it)."""
     mixer = Mixer(
         look=look,
         duration=duration,
@@ -437,20 +444,53 @@ def _sound(
         events=sfx_events(look, duration, cut),
         seamless=look.transition is not None and look.transition.kind == "boomerang",
         work_dir=work_dir,
+        source_loudness=source_loudness,
     )
     synthesized = mixer.synthesize()
-    mix_plan = mixer.normalize(source)
+    try:
+        mix_plan = mixer.normalize(source)
+    except BaseException:
+        if mixer.premixed is not None:
+            mixer.premixed.unlink(missing_ok=True)
+        raise
+    finally:
+        # the synthesized stems are in the premix now (or the sound failed): only the premix is read by the render
+        for stem in synthesized:
+            stem.unlink(missing_ok=True)
+    premixed = [mixer.premixed] if mixer.premixed is not None else []
     mixed = mixer.mix(src, gain_db=mix_plan.gain_db, ceiling_db=mixer.ceiling_db) if mix_plan.stems else None
     if mixed is None:
-        return mix_plan, [], synthesized
+        return mix_plan, [], premixed
     if outputs == 1:
-        return mix_plan, [mixed], synthesized
+        return mix_plan, [mixed], premixed
     split = mixed.filter_multi_output("asplit", outputs)
-    return mix_plan, [split[i] for i in range(outputs)], synthesized
+    return mix_plan, [split[i] for i in range(outputs)], premixed
+
+
+def _text_canvas(layout: TextLayout, spec: TextSpec, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The even-aligned region of the frame (x, y, width, height) the text block and its outline can reach:
+    the zone's width, and a height generous for the block's lines, anchored where the text is (top, centre, bottom
+    of the zone); clipped to the frame."""
+    width, height = size
+    x0, y0, x1, y1 = layout.box
+    margin = layout.outline + 4
+    line = 1.4 * layout.fontsize + round(layout.fontsize * 0.15)
+    tall = math.ceil(len(layout.lines) * line) + 2 * margin
+    if spec.position == "top":
+        top = y0 - margin
+    elif spec.position == "bottom":
+        top = y1 + margin - tall
+    else:
+        top = y0 + (y1 - y0 - tall) // 2
+    left, right, bottom = x0 - margin, x1 + margin, top + tall
+    left, top = max(0, left) // 2 * 2, max(0, top) // 2 * 2
+    right, bottom = min(width, right + right % 2), min(height, bottom + bottom % 2)
+    return left, top, right - left, bottom - top
 
 
 def _draw_text(
     stream: Any,
+    canvas: Any,
     text: str,
     spec: TextSpec,
     size: tuple[int, int],
@@ -459,12 +499,20 @@ def _draw_text(
     fontsize: int,
     shown: tuple[float, float, float],
     path: Path,
+    fps: int,
+    frames: int,
 ) -> tuple[Any, Path]:
     """The hook text drawn inside `zone`: read from a file (never the filter graph: it is untrusted), on screen from
-    `shown[0]` to `shown[1]`, fading out over `shown[2]`."""
+    `shown[0]` to `shown[1]`, fading out over `shown[2]`; the hook has `frames` frames at `fps`.
+
+    drawtext runs once, on a transparent patch made from one frame of `canvas` (painted in the outline's colour, so
+    the outline's soft edges blend as they would on the picture), and the patch is laid over every frame: drawing
+    the outlined glyphs on each frame of each placement cost about as much as the rest of its filtering.
+    """
     layout = layout_text(text, spec, *size, zone, fontsize=fontsize)
     text_file = write_text_file(path, layout.lines)
     start, end, fade = shown
+    shown_at = f"between(t,{start:.3f},{end:.3f})"
     options: dict[str, Any] = {
         "textfile": str(text_file),
         "expansion": "none",
@@ -473,16 +521,34 @@ def _draw_text(
         "fontcolor": spec.color,
         "text_align": "center",
         "line_spacing": round(layout.fontsize * 0.15),
-        "x": layout.x,
-        "y": layout.y,
-        "enable": f"between(t,{start:.3f},{end:.3f})",
-        "alpha": alpha_expr(start, end, fade),
     }
     if spec.border > 0:
         options.update(borderw=max(1, round(layout.fontsize * spec.border)), bordercolor=spec.border_color)
     if spec.box:
+        # a translucent box under the text does not survive the trip through a patch unchanged: drawn on each frame
         options.update(box=1, boxcolor="black@0.45", boxborderw=round(layout.fontsize * 0.3))
-    return stream.drawtext(**options), text_file
+        options.update(x=layout.x, y=layout.y, enable=shown_at, alpha=alpha_expr(start, end, fade))
+        return stream.drawtext(**options), text_file
+    left, top, width, height = _text_canvas(layout, spec, size)
+    # the layout's position, moved into the patch by whole pixels (drawtext rounds the same way)
+    options["x"], options["y"] = text_position(spec, layout.box, origin=(left, top))
+    paint = spec.border_color if spec.border > 0 else spec.color
+    patch = (
+        canvas.filter("scale", width, height, flags="neighbor")
+        .filter("format", "yuva420p")
+        .filter("drawbox", x=0, y=0, w="iw", h="ih", color=f"{paint}@0", t="fill", replace=1)
+        .drawtext(**options)
+    )
+    if fade > 0:
+        # a fading text needs the patch on every frame up to its end, and on no frame after the picture's last (the
+        # overlay lasts as long as the longer of its inputs)
+        shown_frames = min(math.floor(end * fps + 1e-6) + 1, frames)
+        patch = (
+            patch.filter("loop", loop=shown_frames - 1, size=1)
+            .filter("setpts", f"N/({fps}*TB)")
+            .filter("fade", type="out", start_time=round(end - fade, 4), duration=fade, alpha=1)
+        )
+    return ffmpeg.overlay(stream, patch, x=left, y=top, eof_action="repeat", enable=shown_at), text_file
 
 
 def plan_render(
@@ -528,7 +594,8 @@ def plan_render(
     fps = look.output.fps
     subject = subject_focus(source, focus)
     # the clip's own sound keeps its natural speed: a speed ramp would pitch and smear it, so it is left out
-    source_sound = track.enabled and has_sound(source, info)
+    clip = clip_loudness(source, info) if track.enabled else None
+    source_sound = clip is not None and clip.integrated > SILENT_LUFS
     timing = plan_timing(look, info.duration, duration, ramp=not source_sound)
     notes = list(timing.notes)
     if source_sound and look.speed is not None:
@@ -543,15 +610,27 @@ def plan_render(
     mix_plan = MixPlan(stems=[])
     audio_branches: list[Any] = []
     if track.enabled:
+        # the clip's measurement stands for its stem when the hook keeps all of it (else the kept part is measured)
+        whole = clip if source_sound and clip is not None and info.duration <= d_total + 1 / fps else None
         mix_plan, audio_branches, synthesized = _sound(
             src, Path(source), look, track, source_sound=source_sound, duration=d_total, cut=cut, work_dir=out,
-            outputs=len(wanted),
+            outputs=len(wanted), source_loudness=whole,
         )  # fmt: skip
         temp_files += synthesized
     notes += mix_plan.notes
 
-    branches = v.filter_multi_output("split", len(wanted)) if len(wanted) > 1 else None
     use_captions = bool(hook_text) and (captions if captions is not None else look.captions is not None)
+    drawn = bool(hook_text) and not use_captions
+    # one more branch when there is text: its first frame is the canvas every placement's text patch is drawn on
+    # (a branch of the shared split costs nothing; a split after a placement's own filters would copy its frames)
+    patched = drawn and not look.text.box  # see _draw_text
+    ways = len(wanted) + patched
+    branches = v.filter_multi_output("split", ways) if ways > 1 else None
+    canvases: Any = [None] * len(wanted)
+    if patched:
+        assert branches is not None
+        first = branches[len(wanted)].filter("trim", end_frame=1)
+        canvases = first.filter_multi_output("split", len(wanted)) if len(wanted) > 1 else [first]
     caption_spec = look.captions or CaptionsSpec()
     text_end = max(0.0, d_total - look.text.end_before)
     # the text leaves with a fade of its own, or with the picture's end fade when it stays to the end
@@ -559,11 +638,7 @@ def plan_render(
     if look.fade is not None and look.text.end_before == 0:
         text_fade = min(look.fade.fade_out, d_total / 3)
     # one font size for every output, sized from the shorter side and fitted to the strictest zone
-    fontsize = (
-        min(fit_fontsize(hook_text, look.text, *sizes[a], zones[a]) for a in wanted)
-        if hook_text and not use_captions
-        else 0
-    )
+    fontsize = min(fit_fontsize(hook_text, look.text, *sizes[a], zones[a]) for a in wanted) if drawn else 0
     outputs: dict[str, Path] = {}
     nodes = []
     poster = out / "poster.jpg"
@@ -580,10 +655,11 @@ def plan_render(
             ass.write_text(script, encoding="utf-8")
             temp_files.append(ass)
             a = a.filter("ass", filename=str(ass), fontsdir=str(FONT_PATH.parent))
-        if hook_text and not use_captions:
+        if drawn:
             a, text_file = _draw_text(
-                a, hook_text, look.text, (width, height), zones[aspect], fontsize=fontsize,
-                shown=(look.text.start, text_end, text_fade), path=out / f".hook-text-{tag}.txt",
+                a, canvases[i], hook_text, look.text, (width, height), zones[aspect], fontsize=fontsize,
+                shown=(look.text.start, text_end, text_fade), path=out / f".hook-text-{tag}.txt", fps=fps,
+                frames=round(d_total * fps),
             )  # fmt: skip
             temp_files.append(text_file)
         a = a.filter("format", "yuv420p")

@@ -72,6 +72,9 @@ class TextLayout:
     fontsize: int
     x: str
     y: str
+    #: the zone the text is centred in (pixels, inside the outline: x0, y0, x1, y1) and the outline's width
+    box: tuple[int, int, int, int] = (0, 0, 0, 0)
+    outline: int = 0
 
 
 def _zone_pixels(zone: Rect, width: int, height: int, inset: int) -> tuple[int, int, int, int]:
@@ -105,14 +108,22 @@ def layout_text(
     placements this output serves): centred across the zone, at its top, middle or bottom. `fontsize` (else
     `fit_fontsize`) lets every output of one render share one size, so the line reads the same everywhere."""
     size = fontsize or fit_fontsize(text, spec, width, height, zone)
-    x0, y0, x1, y1 = _zone_pixels(zone, width, height, _outline(size, spec))
-    lines = wrap(text, size, x1 - x0)
+    box = _zone_pixels(zone, width, height, _outline(size, spec))
+    lines = wrap(text, size, box[2] - box[0])
+    x, y = text_position(spec, box)
+    return TextLayout(lines=lines, fontsize=size, x=x, y=y, box=box, outline=_outline(size, spec))
+
+
+def text_position(spec: TextSpec, box: tuple[int, int, int, int], origin: tuple[int, int] = (0, 0)) -> tuple[str, str]:
+    """drawtext `x` and `y`: the text block centred across `box` (x0, y0, x1, y1) at its top, middle or bottom, in
+    the coordinates of a picture whose top-left corner is at `origin` of the frame."""
+    x0, y0, x1, y1 = box[0] - origin[0], box[1] - origin[1], box[2] - origin[0], box[3] - origin[1]
     y = {
         "top": f"{y0}",
         "center": f"{y0}+({y1 - y0}-text_h)/2",
         "bottom": f"{y1}-text_h",
     }[spec.position]
-    return TextLayout(lines=lines, fontsize=size, x=f"{x0}+({x1 - x0}-text_w)/2", y=y)
+    return f"{x0}+({x1 - x0}-text_w)/2", y
 
 
 def alpha_expr(start: float, end: float, fade: float) -> str:
