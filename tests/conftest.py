@@ -137,3 +137,21 @@ def sfn_arn(aws, monkeypatch: pytest.MonkeyPatch) -> str:  # type: ignore[no-unt
     Deps.reset()
     return str(arn)
 
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _local_services_stop_with_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Commands under test start local services (one per home, also from `hookforge` subprocesses); every one
+    under the session's temp folder stops when the session ends, and any left behind by a crashed session stops
+    itself after five idle minutes."""
+    import os
+
+    from hookforge.local.client import ServiceClient, stop_started
+
+    os.environ.setdefault("HOOKFORGE_SERVICE_IDLE", "300")
+    yield
+    stop_started()
+    for state in tmp_path_factory.getbasetemp().rglob("service.json"):
+        client = ServiceClient.running(state.parent)
+        if client is not None:
+            client.stop()

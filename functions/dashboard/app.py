@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hookforge.deps import Deps
+from hookforge.metrics.compare import parse_targets
 from hookforge.metrics.dashboard import DASHBOARD_HEADERS, respond
 from hookforge.observability import logger, tracer
 
@@ -22,6 +23,7 @@ def _answer(path: str) -> Response:
         app.current_event.query_string_parameters or {},
         metrics=deps.metrics,
         target=deps.settings.hook_rate_target,
+        targets=parse_targets(deps.settings.hook_rate_targets),
         poster_url=lambda key: deps.store.presign(key),
     )
     return Response(status, ctype, body, headers=dict(DASHBOARD_HEADERS))

@@ -45,6 +45,7 @@ def test_cli_reports_a_malformed_brief_without_a_traceback(tmp_path: Path) -> No
     output = proc.stdout + proc.stderr
     assert proc.returncode == 1
     assert "BriefInvalid" in output and "not valid JSON" in output
+    assert f"{bad}: not valid JSON" in output  # the user's own file, on one line
     assert "Traceback" not in output
-    failures = list((tmp_path / "out").glob("run-*/failure.json"))
-    assert len(failures) == 1
+    # the brief is checked before anything is submitted: no run folder is left behind
+    assert not list((tmp_path / "out").glob("run-*"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
@@ -22,21 +23,25 @@ from functions.start_run import app as start_run
 from hookforge.approval.page import SECURITY_HEADERS
 from hookforge.deps import Deps
 from hookforge.errors import BriefInvalid
+from hookforge.metrics.dashboard import SCRIPT_HASH
 from hookforge.models import Brief, ImagesSpec
 from hookforge.steps.validate_brief import MAX_NESTING_DEPTH, parse_brief
 from tests.conftest import tiny_brief
 
 ROOT = Path(__file__).resolve().parents[2]
-#: the approval page's security headers every dashboard response must carry (its Content-Type varies)
-EXPECTED = {k: v for k, v in SECURITY_HEADERS.items() if k != "Content-Type"}
+#: the approval page's security headers every dashboard response must carry (its Content-Type varies); the
+#: dashboard's CSP is the page's plus exactly one script, its client-side filters, allowed by hash
+_PAGE = {k: v for k, v in SECURITY_HEADERS.items() if k != "Content-Type"}
+EXPECTED = {**_PAGE, "Content-Security-Policy": _PAGE["Content-Security-Policy"] + f"; script-src {SCRIPT_HASH}"}
+assert re.fullmatch(r"'sha256-[A-Za-z0-9+/]{43}='", SCRIPT_HASH)  # a hash: never 'unsafe-inline'
 
 
 # --------------------------------------------------------------------------------------------- 1. dashboard
 @pytest.fixture
 def local_dashboard(aws: dict[str, Any]) -> Iterator[int]:
-    from hookforge.metrics.cli import _handler
+    from hookforge.metrics.cli import dashboard_handler
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(SimpleNamespace(deps=aws["deps"])))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), dashboard_handler(SimpleNamespace(deps=aws["deps"])))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from importlib import resources
@@ -13,9 +12,20 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from hookforge.cli_lazy import LazyCommand, lazy_group
 from hookforge.cli_options import HomeOption, OutOption
 from hookforge.errors import HookforgeError
-from hookforge.metrics.cli import dashboard_command, metrics_app
+
+#: imported only when they run (their modules import the metrics store): `--help` and `presets` stay fast
+_LAZY_COMMANDS = {
+    "dashboard": LazyCommand(
+        "hookforge.metrics.cli:dashboard_command",
+        "The hook-rate dashboard: ranking with interval whiskers and the target line, posters, sparklines.",
+    ),
+    "metrics": LazyCommand(
+        "hookforge.metrics.cli:metrics_app", "Hook-rate metrics: import ad-platform reports, print the ranking."
+    ),
+}
 
 app = typer.Typer(
     name="hookforge",
@@ -27,7 +37,11 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode="rich",
+    # plain help: typer's Rich help panels print a type (`<bool>`) after every on/off flag, even --help
+    rich_markup_mode=None,
+    cls=lazy_group(_LAZY_COMMANDS),
+    # on a wide terminal, each command's summary fits on its line
+    context_settings={"max_content_width": 120},
 )
 console = Console(stderr=True)
 
@@ -37,70 +51,39 @@ def _e(value: object) -> str:
     return escape(str(value))
 
 
-#: what each state means to a person watching the run
-_STEP_LABELS = {
-    "ValidateBrief": "Checking the brief",
-    "FetchInspiration": "Finding proven prompts",
-    "GenerateCandidates": "Generating candidate stills",
-    "RequestSelection": "Waiting for the pick",
-    "SubmitVideo": "Turning the still into a clip",
-    "PollVideo": "Waiting for the clip",
-    "ApplyEffects": "Rendering effects for every placement",
-    "RegisterHook": "Registering the hook for hook-rate tracking",
-    "NotifyDone": "Notifying the owner",
-    "RecordFailure": "Recording the failure",
-}
+def _print_version(value: bool) -> None:
+    if value:
+        from hookforge import __version__
+
+        typer.echo(f"hookforge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print hookforge's version and exit."),
+    ] = False,
+) -> None:
+    # the root group's own options; its help is the Typer's help above
+    return None
 
 
 def _run(
-    brief: Path | bytes, *, home: Path, out: Path, pick_n: int | None, label: str, open_browser: bool = False
+    brief: Path | bytes,
+    *,
+    home: Path,
+    out: Path,
+    pick_n: int | None,
+    label: str,
+    open_browser: bool = False,
+    as_json: bool = False,
 ) -> None:
-    from hookforge.errors import ConfigError
-    from hookforge.local import LocalEngine, pick
-    from hookforge.local.approval_server import ApprovalServer
+    """Start a run on the home's local service and follow it (see `hookforge.cli_runs`)."""
+    from hookforge.cli_runs import start_run
 
-    bucket = (home / "bucket").resolve()
-    if out.resolve() == bucket or bucket in out.resolve().parents:
-        # the run folder would be copied onto itself once the run succeeded
-        raise ConfigError(f"--out {out} is inside the local state's bucket ({bucket}); choose a folder outside it")
-
-    console.print(f"[bold]hookforge[/bold] running {_e(label)} (state: {_e(home)})")
-    with LocalEngine(home) as engine, contextlib.ExitStack() as stack:
-        if pick_n is not None:
-            chooser = pick(pick_n)
-        else:
-            # the same ApprovalApi handler as in AWS, on 127.0.0.1; the run continues once the page's POST decides
-            server = stack.enter_context(ApprovalServer(engine.deps))
-            chooser = server.chooser(
-                open_browser=open_browser,
-                # soft_wrap: the link must stay on one line to be copied or clicked
-                announce=lambda line: console.print(f"\n{_e(line)}\n  open it in a browser to decide", soft_wrap=True),
-            )
-        with console.status("Starting the state machine...") as status:
-
-            def on_state(name: str) -> None:
-                if name in _STEP_LABELS:
-                    console.print(f"  [green]•[/green] {_STEP_LABELS[name]} [dim]({name})[/dim]")
-                    status.update(_STEP_LABELS[name] + "...")
-
-            result = engine.run(brief, chooser=chooser, on_state=on_state)
-        target = engine.export(result, out)
-    if not result.succeeded:
-        console.print(f"[bold red]error:[/bold red] {_e(result.error)}: {_e(result.message)}")
-        if result.failed_state:
-            console.print(f"  failed at step {_e(result.failed_state)}; everything produced so far is in {_e(target)}")
-        console.print(f"  failure record: {_e(target / 'failure.json')}")
-        raise typer.Exit(code=1)
-    console.print(f"[bold green]Hook ready[/bold green] — run {_e(result.run_id)}, files in {_e(target)}")
-    for aspect, path in result.outputs.items():
-        console.print(f"  {_e(aspect)}: {_e(target / 'hooks' / path.name)}")
-    rendered = result.output.get("render") or {}
-    console.print(f"  sound: {_e(rendered.get('sound', 'none'))}; poster: {_e(target / 'poster.jpg')}")
-    for note in rendered.get("notes", []):
-        console.print(f"  [yellow]note:[/yellow] {_e(note)}")
-    first = next(iter(result.outputs.values()))
-    # the last line is the finished hook's path, for scripts
-    typer.echo(str((target / "hooks" / first.name).resolve()))
+    start_run(brief, home=home, out=out, pick_n=pick_n, label=label, open_browser=open_browser, as_json=as_json)
 
 
 @app.command()
@@ -114,21 +97,32 @@ def run(
     open_browser: Annotated[
         bool, typer.Option("--open", help="Open the local approval page in your browser (without --pick).")
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (stdout) instead of the summary.")] = (
+        False
+    ),
     home: HomeOption = Path(".hookforge"),
     out: OutOption = Path("hookforge-out"),
 ) -> None:
-    """Run one brief through the whole pipeline and print the finished hook's path last.
+    """Run one brief through the whole pipeline; the summary names the hook id for your ad name, the outputs and
+    the cost, and the finished hook's path comes last.
 
-    Without --pick the run serves the approval page on 127.0.0.1, prints its link and waits for your decision.
+    The run belongs to the home's local service (started on first use): without --pick it prints the approval
+    page's link and waits for your decision; Ctrl-C detaches and the run goes on (`hookforge runs`).
     """
-    _run(brief, home=home, out=out, pick_n=pick, label=str(brief), open_browser=open_browser)
+    _run(brief, home=home, out=out, pick_n=pick, label=str(brief), open_browser=open_browser, as_json=as_json)
 
 
 @app.command()
-def demo(home: HomeOption = Path(".hookforge"), out: OutOption = Path("hookforge-out")) -> None:
+def demo(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (stdout) instead of the summary.")] = (
+        False
+    ),
+    home: HomeOption = Path(".hookforge"),
+    out: OutOption = Path("hookforge-out"),
+) -> None:
     """Run the built-in demo brief with --pick 1 (offline providers; no keys needed)."""
     data = resources.files("hookforge").joinpath("data/demo_brief.json").read_bytes()
-    _run(data, home=home, out=out, pick_n=1, label="the demo brief")
+    _run(data, home=home, out=out, pick_n=1, label="the demo brief", as_json=as_json)
 
 
 @app.command()
@@ -321,9 +315,20 @@ def _render_effects(
         typer.echo(str(path))
 
 
-# hook-rate metrics: `hookforge metrics import|report`, `hookforge dashboard` (registered last: listed last in help)
-app.add_typer(metrics_app, name="metrics")
-app.command("dashboard")(dashboard_command)
+def _register_run_commands() -> None:
+    """`runs`, `approve`, `resume`, `upload`, `stop`: the day around the pipeline (hookforge.cli_runs)."""
+    from hookforge import cli_runs
+
+    app.command("runs")(cli_runs.runs_command)
+    app.command("approve")(cli_runs.approve_command)
+    app.command("resume")(cli_runs.resume_command)
+    app.command("upload")(cli_runs.upload_command)
+    app.command("stop")(cli_runs.stop_command)
+
+
+_register_run_commands()
+
+# hook-rate metrics: `hookforge metrics import|report`, `hookforge dashboard` are _LAZY_COMMANDS (listed last in help)
 
 
 def main() -> None:
@@ -332,7 +337,8 @@ def main() -> None:
     try:
         app()
     except HookforgeError as e:
-        console.print(f"[bold red]error:[/bold red] {_e(e.name)}: {_e(e)}")
+        # soft_wrap: one line, never broken inside the file path or the field it names
+        console.print(f"[bold red]error:[/bold red] {_e(e.name)}: {_e(e)}", soft_wrap=True)
         if e.hint:
             console.print(f"  {_e(e.hint)}")
         sys.exit(1)

@@ -11,7 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from hookforge.errors import ConfigError
 
 #: provider keys read from the environment locally (in AWS they live in Secrets Manager, see `deps.Secrets`)
-API_KEY_VARS = ("RUNWAYML_API_SECRET", "OPENAI_API_KEY", "STABILITY_API_KEY", "CIVITAI_API_KEY")
+API_KEY_VARS = (
+    "RUNWAYML_API_SECRET",
+    "OPENAI_API_KEY",
+    "STABILITY_API_KEY",
+    "CIVITAI_API_KEY",
+    "META_ACCESS_TOKEN",
+    "TIKTOK_ACCESS_TOKEN",
+)
 
 
 class Settings(BaseModel):
@@ -31,6 +38,8 @@ class Settings(BaseModel):
     stage: str = "aws"
     #: hook-rate target (fraction), 0.30 by default
     hook_rate_target: float = Field(default=0.30, gt=0, lt=1)
+    #: per platform / placement targets, e.g. "meta:feed=0.23,meta:reels=0.30,tiktok=0.28" (`metrics.compare`)
+    hook_rate_targets: str = ""
     #: the pipeline StartRun starts (set by template.yaml; the local engine sets its own)
     state_machine_arn: str = ""
     #: who hears about uploads that could not start a run
@@ -49,10 +58,24 @@ class Settings(BaseModel):
     openai_image_quality: str = ""
     stability_image_model: str = "core"
     nova_canvas_quality: str = "standard"
+    #: Bedrock model ids (empty: `providers.bedrock_models` defaults; Nova Canvas/Reel are past end of life)
+    bedrock_image_model: str = ""
+    bedrock_video_model: str = ""
     #: the ffmpeg binary (default: the imageio-ffmpeg wheel's, else ffmpeg on PATH)
     ffmpeg: str = ""
     #: the checkout holding template.yaml (the local engine finds it from the package otherwise)
     project_root: str = ""
+    #: the largest ad-platform report ReportImport reads from the bucket (bytes); a larger one gets an import
+    #: report saying so, unread
+    report_max_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    #: ad accounts `metrics sync` reads (empty = that platform is not synced); tokens are secrets, not settings
+    meta_ad_account_id: str = ""
+    tiktok_advertiser_id: str = ""
+    #: API hosts (configuration so tests and rehearsals point them at a local stand-in)
+    meta_graph_url: str = "https://graph.facebook.com"
+    tiktok_api_url: str = "https://business-api.tiktok.com"
+    #: days `metrics sync` re-reads each time (the platforms restate recent days)
+    metrics_sync_days: int = Field(default=7, ge=1, le=400)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -67,6 +90,7 @@ class Settings(BaseModel):
             "approval_secret_name": env.get("APPROVAL_SECRET_NAME"),
             "stage": env.get("HOOKFORGE_STAGE"),
             "hook_rate_target": env.get("HOOK_RATE_TARGET"),
+            "hook_rate_targets": env.get("HOOK_RATE_TARGETS"),
             "state_machine_arn": env.get("STATE_MACHINE_ARN"),
             "notify_email": env.get("NOTIFY_EMAIL"),
             "max_active_runs": env.get("MAX_ACTIVE_RUNS"),
@@ -78,8 +102,16 @@ class Settings(BaseModel):
             "openai_image_quality": env.get("OPENAI_IMAGE_QUALITY"),
             "stability_image_model": env.get("STABILITY_IMAGE_MODEL"),
             "nova_canvas_quality": env.get("NOVA_CANVAS_QUALITY"),
+            "bedrock_image_model": env.get("BEDROCK_IMAGE_MODEL"),
+            "bedrock_video_model": env.get("BEDROCK_VIDEO_MODEL"),
             "ffmpeg": env.get("HOOKFORGE_FFMPEG"),
             "project_root": env.get("HOOKFORGE_PROJECT_ROOT"),
+            "report_max_bytes": env.get("REPORT_MAX_BYTES"),
+            "meta_ad_account_id": env.get("META_AD_ACCOUNT_ID"),
+            "tiktok_advertiser_id": env.get("TIKTOK_ADVERTISER_ID"),
+            "meta_graph_url": env.get("META_GRAPH_URL"),
+            "tiktok_api_url": env.get("TIKTOK_API_URL"),
+            "metrics_sync_days": env.get("METRICS_SYNC_DAYS"),
         }
         try:
             return cls.model_validate({k: v for k, v in values.items() if v not in (None, "")})

@@ -50,6 +50,10 @@ LOCAL_UNAVAILABLE = {
         "nova-reel and bedrock run on Amazon Bedrock, which the local engine never reaches (it uses fake AWS "
         "credentials); deploy the stack with `sam deploy`, or use runway or kenburns locally"
     ),
+    "bedrock": (
+        "Bedrock models are checked and called only in AWS (the local engine uses fake AWS credentials); "
+        "deploy the stack with `sam deploy`, or use runway or kenburns locally"
+    ),
     "polly": "Amazon Polly needs real AWS; the local engine speaks voiceovers with espeak-ng instead",
 }
 

@@ -50,6 +50,24 @@ class ConfigError(HookforgeError):
     """The environment or a provider is not configured (e.g. a missing API key)."""
 
 
+class ProviderNotReady(ConfigError):
+    """Preflight: a step's only provider has no key or no model access, so the run stops before any paid call."""
+
+    hint = "Set the key named in the message, or list a fallback provider for that step in the brief."
+
+
+class ModelRetired(ConfigError):
+    """A Bedrock model is LEGACY or past its end of life (GetFoundationModel), so it is not called."""
+
+    hint = "Pick the successor on the Bedrock model card (Model lifecycle page) and set its model id."
+
+
+class BudgetExceeded(HookforgeError):
+    """The next paid call would take the run past the brief's `budget.max_usd`; the message says what was spent."""
+
+    hint = "Raise budget.max_usd, or ask for fewer candidates or a cheaper model."
+
+
 # --- providers ---------------------------------------------------------------------------------
 class ProviderError(HookforgeError):
     """A provider answered with an error that retrying will not fix."""
@@ -177,6 +195,13 @@ class MetricsWriteConflict(HookforgeError):
     hint = "Run the import again; it is idempotent."
 
 
+class AdTokenExpired(ProviderAuthError):
+    """An ad platform refused its access token (Meta code 190/102/104, TikTok 40104/40105): expired, revoked or
+    missing. The message names the platform and how to renew; it never contains the token."""
+
+    hint = "Renew the token (see the message) and run `hookforge metrics sync` again; nothing was written."
+
+
 # --- uploads (StartRun) ----------------------------------------------------------------------------
 class UploadRejected(HookforgeError):
     """An upload that cannot start a run (wrong place, wrong format, too big, or no brief beside it)."""
@@ -192,3 +217,28 @@ class RequestBodyRefused(HookforgeError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+# --- local runs: the service and its commands ----------------------------------------------------
+class RunNotFound(HookforgeError):
+    """No run of that id in this home (or stack)."""
+
+    hint = "`hookforge runs` lists the runs this home knows."
+
+
+class RunNotResumable(HookforgeError):
+    """The run finished, failed for good, or is still going: there is nothing to resume."""
+
+    hint = "`hookforge runs` shows each run's state; start a new run with `hookforge run BRIEF`."
+
+
+class RunNotWaiting(HookforgeError):
+    """`approve` on a run that is not waiting for a pick."""
+
+    hint = "`hookforge runs` shows which runs wait for a pick."
+
+
+class ServiceUnavailable(HookforgeError):
+    """The local service did not start or stopped answering."""
+
+    hint = "See <home>/logs/service.log; `hookforge stop` and try again."

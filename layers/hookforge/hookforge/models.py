@@ -7,11 +7,13 @@ way out, so the state machine only ever carries data these models accept.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hookforge.registry import IMAGE_GENERATORS, INSPIRATION_SOURCES, VIDEO_GENERATORS
+from hookforge.suggest import closest
 
 Aspect = Literal["9:16", "1:1", "4:5", "16:9"]
 ASPECTS: tuple[str, ...] = ("9:16", "1:1", "4:5", "16:9")
@@ -28,9 +30,11 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 
 
-def _known(kind: str, value: str, known: dict[str, str]) -> str:
+def _known(kind: str, value: str, known: Mapping[str, object]) -> str:
     if value not in known:
-        raise ValueError(f"unknown {kind} {value!r}; choose one of: {', '.join(sorted(known))}")
+        near = closest(value, list(known))
+        hint = f" (did you mean {near!r}?)" if near else ""
+        raise ValueError(f"unknown {kind} {value!r}{hint}; choose one of: {', '.join(sorted(known))}")
     return value
 
 
@@ -88,6 +92,8 @@ class VideoSpec(_Model):
     ratio: Aspect = "9:16"
     motion_prompt: str = Field(default="slow cinematic push-in, subtle parallax", max_length=1000)
     deadline_minutes: int = Field(default=30, ge=1, le=240)
+    #: ask a video model that can for generated sound (kept through effects); Runway: e.g. veo3.1
+    audio: bool = False
 
     @field_validator("providers")
     @classmethod
@@ -99,11 +105,19 @@ class VideoSpec(_Model):
         """Runway's model, ratio and duration are checked here, so a bad brief fails before anything is made."""
         if "runway" in self.providers:
             from hookforge.errors import BriefInvalid
-            from hookforge.providers.runway_models import resolve
+            from hookforge.providers.runway_models import nearest_duration, resolve
 
-            model = self.model if self.providers[0] == "runway" else None
+            first = self.providers[0] == "runway"
+            model = self.model if first else None
             try:
-                resolve(model, self.ratio, self.duration)
+                spec, _ = resolve(model, self.ratio, self.duration if "duration" in self.model_fields_set else None)
+            except BriefInvalid as e:
+                raise ValueError(str(e)) from e
+            if "duration" not in self.model_fields_set and self.duration not in spec.durations:
+                # the default length is mapped to what the model offers; a length the brief names is not
+                self.duration = nearest_duration(spec, self.duration)
+            try:
+                resolve(model, self.ratio, self.duration, audio=self.audio and first)
             except BriefInvalid as e:
                 raise ValueError(str(e)) from e
         return self
@@ -140,6 +154,13 @@ class EffectsSpec(_Model):
     poster_at: float | None = Field(default=None, ge=0, le=60)
     #: the placements whose safe zones the text keeps clear of (default: every placement of each aspect)
     placements: list[str] | None = Field(default=None, min_length=1, max_length=8)
+
+    @field_validator("preset")
+    @classmethod
+    def _preset_known(cls, v: str) -> str:
+        from hookforge.effects.presets import PRESETS
+
+        return _known("effects preset", v, PRESETS)
 
     @field_validator("aspects")
     @classmethod
@@ -236,6 +257,12 @@ class SelectionSpec(_Model):
         return v
 
 
+class BudgetSpec(_Model):
+    """The most a run may spend on paid calls (USD); checked by preflight and before every paid call."""
+
+    max_usd: float = Field(gt=0, le=10_000)
+
+
 class Brief(_Model):
     """What a marketer asks for: one hook, from idea to ad-ready renders."""
 
@@ -250,6 +277,7 @@ class Brief(_Model):
     effects: EffectsSpec = Field(default_factory=EffectsSpec)
     selection: SelectionSpec = Field(default_factory=SelectionSpec)
     tags: list[str] = Field(default_factory=list, max_length=20)
+    budget: BudgetSpec | None = None
 
     @field_validator("name")
     @classmethod
@@ -278,6 +306,22 @@ class Brief(_Model):
     def _uploads_use_upload_provider(self) -> Brief:
         if self.uploads and self.images.provider != "upload":
             self.images.provider = "upload"
+        return self
+
+    @model_validator(mode="after")
+    def _hook_can_last_video_duration(self) -> Brief:
+        """The hook lasts video.duration: a preset that cannot render it that long fails here, before anything is
+        paid for, instead of as a shorter hook with a note at the end."""
+        from hookforge.effects.presets import resolve_look
+
+        seconds = self.video.duration
+        longest = resolve_look(self.effects.preset, self.effects.overrides).output.max_duration
+        if seconds > longest:
+            raise ValueError(
+                f"video.duration is {seconds}s but the {self.effects.preset!r} preset renders hooks of at most "
+                f"{longest:g}s: set video.duration to {int(longest)} or less, or raise "
+                "effects.overrides.output.max_duration"
+            )
         return self
 
     @property
@@ -345,6 +389,8 @@ class PromptIdea(_Model):
     height: int | None = None
     score: float = 0.0
     preset: str | None = None
+    #: a proven prompt whose subject was replaced by the brief's product (its style kept): the original
+    borrowed_from: str | None = None
 
 
 class FetchInspirationInput(_Model):

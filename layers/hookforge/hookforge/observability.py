@@ -10,4 +10,12 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "hookforge")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Hookforge")
 
 logger = Logger()
-tracer = Tracer()
+
+
+def __getattr__(name: str) -> Tracer:
+    """`tracer`, built on first use: building it loads the X-Ray SDK and botocore (about a second), which the
+    handlers need and the CLI's quick commands (`presets`, `effects`) do not."""
+    if name != "tracer":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    tracer = globals()["tracer"] = Tracer()
+    return tracer

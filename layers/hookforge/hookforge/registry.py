@@ -24,4 +24,5 @@ VIDEO_GENERATORS: dict[str, str] = {
     "kenburns": "hookforge.providers.kenburns:KenBurnsVideo",
     "runway": "hookforge.providers.runway:RunwayVideo",
     "nova-reel": "hookforge.providers.nova_reel:NovaReelVideo",
+    "luma-ray": "hookforge.providers.luma_ray:LumaRayVideo",
 }

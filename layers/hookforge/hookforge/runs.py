@@ -160,6 +160,19 @@ class RunsRepo:
         item = self.table.get_item(Key={"pk": f"RUN#{run_id}", "sk": "RUN"}).get("Item")
         return plain(item) if item else None
 
+    def list_runs(self, *, limit: int = 1000) -> list[dict[str, Any]]:
+        """Every run item, newest first (`hookforge runs`; a scan: the local table, or a small one)."""
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"FilterExpression": "sk = :run", "ExpressionAttributeValues": {":run": "RUN"}}
+        while len(items) < limit:
+            page = self.table.scan(**kwargs)
+            items.extend(plain(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items.sort(key=lambda item: float(item.get("started_at") or 0), reverse=True)
+        return items[:limit]
+
     def put_child(self, run_id: str, sk: str, item: dict[str, Any], *, only_if_new: bool = False) -> bool:
         """Store an item under the run; with only_if_new, False when it already existed."""
         kwargs: dict[str, Any] = {"Item": to_item({"pk": f"RUN#{run_id}", "sk": sk, **item})}
@@ -278,3 +291,16 @@ class RunsRepo:
                 return False
             raise
         return True
+
+
+def run_cost(run: dict[str, Any], output: dict[str, Any]) -> float:
+    """What a run's paid calls cost (US$): its recorded total, else every `*cost_usd` the steps recorded on the run
+    plus the stills' (from the execution's output)."""
+    if isinstance(run.get("cost_usd"), int | float):
+        return float(run["cost_usd"])
+    total = sum(float(v) for k, v in run.items() if k.endswith("cost_usd") and isinstance(v, int | float))
+    for generated in output.get("generated") or []:
+        candidate = (generated or {}).get("candidate") or {}
+        if isinstance(candidate.get("cost_usd"), int | float):
+            total += float(candidate["cost_usd"])
+    return round(total, 4)

@@ -33,6 +33,7 @@ from hookforge.errors import (
 )
 from hookforge.media import MediaError, run_ffmpeg
 from hookforge.observability import logger
+from hookforge.suggest import closest
 
 #: every voiceover WAV hookforge writes is 48 kHz, the rate the effects engine mixes music and speech at
 SAMPLE_RATE = 48_000
@@ -120,7 +121,7 @@ def check_voiceover(text: str, voice: str) -> None:
             f"effects.voiceover: the text is {len(text):,} characters; the limit is {MAX_CHARS:,} per voiceover"
         )
     if voice not in VOICES:
-        near = next((v for v in VOICES if v.lower() == str(voice).strip().lower()), None)
+        near = closest(voice, VOICES)
         hint = f" (did you mean {near!r}?)" if near else ""
         listed = ", ".join(list(VOICES)[:10])
         raise VoiceoverInvalid(

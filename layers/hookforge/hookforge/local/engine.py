@@ -24,21 +24,20 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-import yaml
-
 from hookforge.approval.records import ApprovalRecord, Decision, decide
-from hookforge.errors import HookforgeError
+from hookforge.errors import DecisionInvalid, HookforgeError, RunNotFound, RunNotResumable
 from hookforge.local import template as tpl
-
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
-BUCKET = "hookforge-local-artifacts"
-LOCAL_NAMES = {
-    "ArtifactsBucket": BUCKET,
-    "RunsTable": "hookforge-local-runs",
-    "MetricsTable": "hookforge-local-metrics",
-}
-STATE_MACHINE = "HookPipelineStateMachine"
+from hookforge.local.environment import (
+    ACCOUNT,
+    BUCKET,
+    LOCAL_NAMES,
+    REGION,
+    STATE_MACHINE,
+    STATE_MACHINE_NAME,
+    local_environment,
+)
+from hookforge.local.journal import Journal, Replay, digest
+from hookforge.local.staging import stage_brief
 
 #: one lock for every DynamoDB request to the in-process moto: a conditional write's check and its write are not
 #: atomic across threads (the approval server's), while DynamoDB lets exactly one conditional write through; and
@@ -74,8 +73,11 @@ def pick(n: int, *, motion_prompt: str | None = None) -> Chooser:
     """A chooser that always picks candidate `n` (1-based): `hookforge run --pick N`."""
 
     def choose(engine: LocalEngine, record: ApprovalRecord) -> Decision:
-        index = min(n, len(record.candidates))
-        return Decision(action="pick", index=index, motion_prompt=motion_prompt, decided_by="--pick")
+        if not 1 <= n <= len(record.candidates):
+            raise DecisionInvalid(
+                f"--pick {n}: this round has {len(record.candidates)} candidates; pick 1 to {len(record.candidates)}"
+            )
+        return Decision(action="pick", index=n, motion_prompt=motion_prompt, decided_by="--pick")
 
     return choose
 
@@ -127,16 +129,6 @@ class _LambdaContext:
 
 
 _ACTIVE: LocalEngine | None = None
-
-
-def _send_task_failure_with_cause(response: Any) -> Any:
-    """moto 5.2 drops SendTaskFailure's `cause`; AWS passes it on (the Regenerate loop needs the feedback)."""
-    from moto.core.responses import EmptyResult
-
-    response.stepfunction_backend.send_task_failure(
-        response._get_param("taskToken"), error=response._get_param("error"), cause=response._get_param("cause")
-    )
-    return EmptyResult()
 
 
 def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -226,6 +218,13 @@ class LocalEngine:
         self._log_stream: Any = None
         self.deps: Any = None
         self.state_machine_arn = ""
+        #: what each run's tasks returned, for `resume` (see hookforge.local.journal)
+        self.journal = Journal(self.home)
+        #: run_id -> the recorded outcomes a resumed run replays
+        self.replays: dict[str, Replay] = {}
+        #: task token -> (run_id, function, event) of the `.waitForTaskToken` task it belongs to
+        self._tokens: dict[str, tuple[str, str, dict[str, Any]]] = {}
+        self._resume_lock = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> LocalEngine:
@@ -291,29 +290,12 @@ class LocalEngine:
                 sfn.stop_execution(executionArn=execution["executionArn"], cause="the local engine stopped")
 
     def _set_env(self) -> None:
-        from hookforge.deps import KEY_FILE, local_key
+        from hookforge.deps import local_key
 
         _private_dir(self.home)  # signed links and task tokens live here: the owner's only
         local_key(self.home)  # created once, private from its first byte
-        secret_file = self.home / KEY_FILE
-        env = {
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_SESSION_TOKEN": "local",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            "ARTIFACTS_BUCKET": BUCKET,
-            "RUNS_TABLE": LOCAL_NAMES["RunsTable"],
-            "METRICS_TABLE": LOCAL_NAMES["MetricsTable"],
-            "HOOKFORGE_STAGE": "local",
-            "HOOKFORGE_HOME": str(self.home),
-            "HOOKFORGE_APPROVAL_SECRET_FILE": str(secret_file),
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_SERVICE_NAME": "hookforge",
-            "POWERTOOLS_METRICS_NAMESPACE": "Hookforge",
-        }
         # fake credentials: a local run can never reach a real account, whatever the shell has set
-        for key, value in env.items():
+        for key, value in local_environment(self.home).items():
             self._saved_env.setdefault(key, os.environ.get(key))
             os.environ[key] = value
         from hookforge.config import settings
@@ -334,8 +316,17 @@ class LocalEngine:
         self._patch(LambdaSimpleBackend, "invoke", _route_invoke)
         clock, scale = self.clock, self.time_scale
 
+        replays = self.replays
+
         def scaled_wait(fn_self: Any, env: Any, wait_seconds: int) -> None:
             real = max(0.0, wait_seconds * scale)
+            try:
+                name = env.states.context_object.context_object_data["Execution"]["Name"]
+            except (AttributeError, KeyError, TypeError):
+                name = None
+            replay = replays.get(name) if name else None
+            if replay is not None and replay.pending:
+                real = 0.0  # a resumed run walks its recorded path: the waits were already waited
             if real > 0:
                 env.program_state_event.wait(real)
             clock.advance(wait_seconds - real)
@@ -354,7 +345,27 @@ class LocalEngine:
                 clock.advance(seconds - seconds * scale)
 
         self._patch(retrier_decl, "time", _ScaledTime())
-        self._patch(StepFunctionResponse, "send_task_failure", _send_task_failure_with_cause)
+        engine = self
+
+        def send_task_success(response: Any) -> Any:
+            token, output = response._get_param("taskToken"), response._get_param("output")
+            result = original_success(response)
+            engine._answered(token, {"answer": "success", "output": output})
+            return result
+
+        def send_task_failure(response: Any) -> Any:
+            """moto 5.2 drops SendTaskFailure's `cause`; AWS passes it on (the Regenerate loop needs the feedback)."""
+            from moto.core.responses import EmptyResult
+
+            token = response._get_param("taskToken")
+            error, cause = response._get_param("error"), response._get_param("cause")
+            response.stepfunction_backend.send_task_failure(token, error=error, cause=cause)
+            engine._answered(token, {"answer": "failure", "error": error, "cause": cause})
+            return EmptyResult()
+
+        original_success = StepFunctionResponse.send_task_success
+        self._patch(StepFunctionResponse, "send_task_success", send_task_success)
+        self._patch(StepFunctionResponse, "send_task_failure", send_task_failure)
         # one conditional write wins, as on AWS: 20 simultaneous picks of one approval get one 200
         self._patch(DynamoHandler, "call_action", _serialized(DynamoHandler.call_action))
 
@@ -396,7 +407,7 @@ class LocalEngine:
             definition = definition.replace("${" + name + "}", self.function_arn(logical_id))
         sfn = boto3.client("stepfunctions", region_name=REGION)
         self.state_machine_arn = sfn.create_state_machine(
-            name="hookforge-hook-pipeline",
+            name=STATE_MACHINE_NAME,
             definition=definition,
             type="STANDARD",
             roleArn=f"arn:aws:iam::{ACCOUNT}:role/hookforge-local",
@@ -419,11 +430,21 @@ class LocalEngine:
         """Run the handler for `function_name`; (payload, failed) as the Lambda service would report it."""
         logical_id = function_name.removeprefix("hookforge-")
         event = json.loads(body) if body else {}
+        run_id = event.get("run_id") if isinstance(event, dict) else None
+        run_id = run_id if isinstance(run_id, str) else None
+        replayed, result = self._replayed(run_id, logical_id, event)
+        if replayed:
+            return json.dumps(result).encode(), False
         started = time.perf_counter()
         try:
             self._inject_fault(logical_id, event)
+            token = event.get("task_token") if isinstance(event, dict) else None
+            if run_id and isinstance(token, str):
+                self._tokens[token] = (run_id, logical_id, event)
             result = self.handler(logical_id)(event, _LambdaContext(function_name))
             payload, failed = json.dumps(result).encode(), False
+            if run_id:
+                self.journal.task(run_id, logical_id, event, result)
         except Exception as e:  # noqa: BLE001 - becomes a Lambda function error, exactly as on AWS
             error = {
                 "errorType": type(e).__name__,
@@ -435,6 +456,83 @@ class LocalEngine:
             self.invocations.append((logical_id, time.perf_counter() - started))
             self.sync()
         return payload, failed
+
+    # ------------------------------------------------------------------ journal and resume
+    def _replayed(self, run_id: str | None, logical_id: str, event: Any) -> tuple[bool, Any]:
+        """(True, recorded output) when a resumed run reaches a task it already completed."""
+        replay = self.replays.get(run_id) if run_id else None
+        if replay is None or not isinstance(event, dict):
+            return False, None
+        key = digest(logical_id, event)
+        found, output = replay.next_task(key)
+        if not found:
+            return False, None
+        token = event.get("task_token")
+        if isinstance(token, str):
+            answer = replay.next_answer(key)
+            self._tokens[token] = (str(run_id), logical_id, event)
+            if answer is not None:  # decided before the interruption: the same decision answers the new token
+                threading.Thread(target=self._replay_answer, args=(token, answer), daemon=True).start()
+            else:  # still undecided: the reviewer's link stays valid, now answering the new token
+                self.deps.approvals.retoken(str(run_id), token)
+        replay.reused.append(logical_id)
+        return True, output
+
+    def _replay_answer(self, token: str, answer: dict[str, Any]) -> None:
+        sfn = self.deps.client("stepfunctions")
+        for _ in range(200):  # the task registers its token as its Lambda call returns
+            try:
+                if answer.get("answer") == "success":
+                    sfn.send_task_success(taskToken=token, output=answer.get("output") or "{}")
+                else:
+                    sfn.send_task_failure(
+                        taskToken=token, error=answer.get("error") or "", cause=answer.get("cause") or ""
+                    )
+                return
+            except Exception:  # noqa: BLE001 - not registered yet: try again shortly
+                time.sleep(0.05)
+
+    def _answered(self, token: str | None, answer: dict[str, Any]) -> None:
+        """A `.waitForTaskToken` task was answered: journal it, so a resume answers the same way."""
+        known = self._tokens.pop(token, None) if token else None
+        if known is not None:
+            run_id, logical_id, event = known
+            self.journal.answer(run_id, logical_id, event, answer)
+
+    def running(self, run_id: str) -> bool:
+        """Whether an execution of `run_id` is running in this engine."""
+        sfn = self.deps.client("stepfunctions")
+        arn = f"{self.state_machine_arn.replace(':stateMachine:', ':execution:')}:{run_id}"
+        try:
+            return bool(sfn.describe_execution(executionArn=arn)["status"] == "RUNNING")
+        except Exception:  # noqa: BLE001 - no such execution here
+            return False
+
+    def resume(self, run_id: str) -> tuple[str, str]:
+        """Continue a run interrupted by a killed engine or a reboot: the state machine runs again under the same
+        name and every task completed before the interruption returns its recorded output (no paid step twice)."""
+        run = self.deps.runs.get(run_id)
+        execution_input = self.journal.start_input(run_id)
+        if run is None and execution_input is None:
+            raise RunNotFound(f"no run {run_id!r} in {self.home}")
+        status = str((run or {}).get("status", "RUNNING"))
+        if status == "SUCCEEDED":
+            raise RunNotResumable(
+                f"run {run_id} has finished; its files are in {self.home / 'bucket' / 'runs' / run_id}"
+            )
+        if status == "FAILED":
+            error = (run or {}).get("error", "an error")
+            raise RunNotResumable(f"run {run_id} failed for good ({error}); fix the cause and start a new run")
+        with self._resume_lock:
+            if self.running(run_id):
+                raise RunNotResumable(f"run {run_id} is already running (resumed by another command, or never stopped)")
+            if execution_input is None:
+                execution_input = {"brief_key": str((run or {}).get("brief_key", ""))}
+            self.replays[run_id] = self.journal.replay(run_id)
+            arn = self.deps.client("stepfunctions").start_execution(
+                stateMachineArn=self.state_machine_arn, name=run_id, input=json.dumps(execution_input)
+            )["executionArn"]
+        return run_id, arn
 
     def _inject_fault(self, logical_id: str, event: dict[str, Any]) -> None:
         """Fail this invocation the way AWS would, when a test asked for it (see `faults`)."""
@@ -528,38 +626,14 @@ class LocalEngine:
     # ------------------------------------------------------------------ running
     def submit_brief(self, brief: Path | bytes, *, name: str | None = None) -> str:
         """Put a brief file into briefs/ (as an S3 upload would) and return its key."""
-        data = brief if isinstance(brief, bytes) else self._stage_music(Path(brief).read_bytes(), Path(brief).parent)
-        filename = name or (Path(brief).name if not isinstance(brief, bytes) else "brief.json")
-        key = f"briefs/{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}-{_safe_name(filename)}"
-        self.deps.store.put_bytes(key, data)
-        return key
-
-    def _stage_music(self, data: bytes, brief_dir: Path) -> bytes:
-        """A local brief may name its music by path (relative to the brief or the working directory): the file is
-        copied to the bucket's audio/ (as a user would upload it) and the brief points at that key. A name already
-        in the state dir's bucket (`<home>/bucket/audio/`) needs no copy."""
-        try:
-            parsed = yaml.safe_load(data.decode("utf-8"))
-        except (UnicodeDecodeError, yaml.YAMLError):
-            return data  # ValidateBrief names the problem
-        effects = parsed.get("effects") if isinstance(parsed, dict) else None
-        if not isinstance(effects, dict):
-            return data
-        music = effects.get("music")
-        if not isinstance(music, str) or music.startswith("audio/"):
-            return data
-        for candidate in (brief_dir / music, Path(music)):
-            if candidate.is_file():
-                key = f"audio/{_safe_name(candidate.name)}"
-                self.deps.store.upload_file(candidate, key)
-                effects["music"] = key
-                return json.dumps(parsed).encode("utf-8")
-        return data
+        return stage_brief(self.deps.store, brief, name)
 
     def start(self, brief_key: str, *, run_id: str | None = None) -> tuple[str, str]:
-        run_id = run_id or f"run-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(5)}"
+        run_id = run_id or new_run_id()
+        execution_input = {"brief_key": brief_key}
+        self.journal.started(run_id, execution_input)
         arn = self.deps.client("stepfunctions").start_execution(
-            stateMachineArn=self.state_machine_arn, name=run_id, input=json.dumps({"brief_key": brief_key})
+            stateMachineArn=self.state_machine_arn, name=run_id, input=json.dumps(execution_input)
         )["executionArn"]
         return run_id, arn
 
@@ -682,6 +756,6 @@ class SandboxTimedout(RuntimeError):
 SandboxTimedout.__name__ = "Sandbox.Timedout"
 
 
-def _safe_name(filename: str) -> str:
-    keep = "".join(c if c.isalnum() or c in "-_." else "-" for c in filename)
-    return keep.strip(".-")[:80] or "brief.json"
+def new_run_id() -> str:
+    """A run id; its last part is the hook id's (`hk-<10 hex>`), known before the run starts."""
+    return f"run-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(5)}"
