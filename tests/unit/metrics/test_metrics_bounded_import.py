@@ -30,19 +30,34 @@ def _register(home: Path, hooks: tuple[str, ...]) -> None:
             engine.deps.metrics.put_hook({"hook_id": hook_id, "prompt": f"prompt {i}", "created_at": 1_700_000_000 + i})
 
 
+#: runs `hookforge` and, as it exits, writes its own peak RSS (VmHWM, KiB) to the file named first. Not wait4's
+#: ru_maxrss: Linux carries the forked copy's high-water mark (the whole test process, before exec) into it
+PEAK_WRAPPER = (
+    "import atexit, sys\n"
+    "peak_file = sys.argv.pop(1)\n"
+    "def _peak():\n"
+    "    hwm = next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:'))\n"
+    "    open(peak_file, 'w').write(hwm)\n"
+    "atexit.register(_peak)\n"
+    "sys.argv[0] = 'hookforge'\n"
+    "from hookforge.cli import main\n"
+    "main()\n"
+)
+
+
 def _import_in_child(report: Path, home: Path, log: Path) -> tuple[int, int]:
-    """`hookforge metrics import` in its own process: (exit code, that process's peak RSS in KiB)."""
+    """`hookforge metrics import` in its own process: (exit code, that process's own peak RSS in KiB)."""
     env = {**os.environ, "POWERTOOLS_TRACE_DISABLED": "true"}
+    peak = log.with_suffix(".peak")
     with log.open("wb") as out:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "hookforge.cli", "metrics", "import", str(report), "--home", str(home)],
+        child = subprocess.run(
+            [sys.executable, "-c", PEAK_WRAPPER, str(peak), "metrics", "import", str(report), "--home", str(home)],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
+            check=False,
         )
-        _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage (ru_maxrss: KiB on Linux)
-        child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, usage.ru_maxrss
+    return child.returncode, int(peak.read_text())
 
 
 def _stop_service(home: Path) -> None:
