@@ -255,7 +255,15 @@ def test_every_queue_has_an_alarm(resources: dict[str, Any]) -> None:
 AD_PLATFORM_TOKENS = ("hookforge/ad-platforms/meta", "hookforge/ad-platforms/tiktok")
 
 
-def test_only_the_metrics_sync_reads_the_ad_platform_tokens_and_nothing_else(resources: dict[str, Any]) -> None:
+#: who may read an ad-platform token: the daily sync (both) and the launch after a run (Meta's only)
+AD_TOKEN_READERS = {"MetricsSyncFunction": AD_PLATFORM_TOKENS, "LaunchHookFunction": ("hookforge/ad-platforms/meta",)}
+#: near misses of the token names that no reader's ARN pattern may match
+NEAR_MISSES = ("hookforge/ad-platforms/meta-ads-extra", "hookforge/ad-platforms/metax", "hookforge/ad-platforms/other")
+
+
+def test_only_the_metrics_sync_and_the_launch_read_the_ad_platform_tokens_and_nothing_else(
+    resources: dict[str, Any],
+) -> None:
     # ad-account tokens can spend money: they live outside hookforge/providers/*, which the functions that
     # handle untrusted briefs may read
     from hookforge.metrics.sync import meta, tiktok
@@ -266,17 +274,57 @@ def test_only_the_metrics_sync_reads_the_ad_platform_tokens_and_nothing_else(res
         for name, r in _principals(resources).items()
         if any(_can_read_secret(r, key, resources) for key in AD_PLATFORM_TOKENS)
     }
-    assert readers == {"MetricsSyncFunction"}
-    sync = resources["MetricsSyncFunction"]
-    assert all(_can_read_secret(sync, key, resources) for key in AD_PLATFORM_TOKENS)
-    for other in (
-        *PROVIDER_KEYS,
-        SIGNING_KEY,
-        "hookforge/ad-platforms/meta-ads-extra",
-        "hookforge/ad-platforms/metax",
-        "hookforge/ad-platforms/other",
-    ):
-        assert not _can_read_secret(sync, other, resources), other
+    # Then exactly the sync and the launch read them, each exactly the tokens it needs and no other secret
+    assert readers == set(AD_TOKEN_READERS)
+    assert not readers & PROVIDER_FUNCTIONS and not readers & SIGNING_FUNCTIONS
+    for name, tokens in AD_TOKEN_READERS.items():
+        reader = resources[name]
+        assert all(_can_read_secret(reader, key, resources) for key in tokens), name
+        others = (*(t for t in AD_PLATFORM_TOKENS if t not in tokens), *PROVIDER_KEYS, SIGNING_KEY, *NEAR_MISSES)
+        for other in others:
+            assert not _can_read_secret(reader, other, resources), (name, other)
+
+
+def test_validate_brief_may_only_check_that_the_meta_token_exists_never_read_it(resources: dict[str, Any]) -> None:
+    # Given ValidateBrief, which handles untrusted briefs and runs the preflight of a brief's `launch`
+    validate = resources["ValidateBriefFunction"]
+    # Then it reads no ad-platform token
+    assert not any(_can_read_secret(validate, key, resources) for key in (*AD_PLATFORM_TOKENS, *NEAR_MISSES))
+    # and its only grant on them is DescribeSecret of the Meta token's secret (metadata, never the value)
+    arn = SECRET_ARN.format(name="hookforge/ad-platforms/meta")
+    on_tokens = [
+        s
+        for s in _statements(validate)
+        if any("ad-platforms" in _resolve(r, resources) for r in _listed(s.get("Resource", [])))
+    ]
+    assert [(s["Effect"], _listed(s["Action"])) for s in on_tokens] == [("Allow", ["secretsmanager:DescribeSecret"])]
+    (statement,) = on_tokens
+    resolved = [_resolve(r, resources) for r in _listed(statement["Resource"])]
+    assert any(fnmatch.fnmatchcase(arn, r) for r in resolved)
+    for other in ("hookforge/ad-platforms/tiktok", *NEAR_MISSES):
+        assert not any(fnmatch.fnmatchcase(SECRET_ARN.format(name=other), r) for r in resolved), other
+    # and no other function of the template holds DescribeSecret on them either
+    for name, resource in _principals(resources).items():
+        if name == "ValidateBriefFunction":
+            continue
+        for s in _statements(resource):
+            if _action_matches(s, "secretsmanager:DescribeSecret") and not _action_matches(
+                s, "secretsmanager:GetSecretValue"
+            ):
+                assert not any("ad-platforms" in _resolve(r, resources) for r in _listed(s["Resource"])), name
+
+
+def test_the_launch_function_reads_the_hook_and_writes_only_the_metrics_and_runs_tables(
+    resources: dict[str, Any],
+) -> None:
+    props = resources["LaunchHookFunction"]["Properties"]
+    templates = [next(iter(p)) for p in props["Policies"] if isinstance(p, dict) and "Statement" not in p]
+    # read-only on the bucket (the rendered videos and poster); the hook's launch ids and the run's outcome
+    assert sorted(templates) == ["DynamoDBCrudPolicy", "DynamoDBCrudPolicy", "S3ReadPolicy"]
+    tables = {p["DynamoDBCrudPolicy"]["TableName"]["Ref"] for p in props["Policies"] if "DynamoDBCrudPolicy" in p}
+    assert tables == {"MetricsTable", "RunsTable"}
+    assert props["Environment"]["Variables"]["META_AD_ACCOUNT_ID"] == {"Ref": "MetaAdAccountId"}
+    assert (ROOT / "functions" / "launch_hook" / "app.py").is_file()
 
 
 def test_the_metrics_sync_runs_daily_from_eventbridge_scheduler(resources: dict[str, Any]) -> None:

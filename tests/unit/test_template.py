@@ -46,6 +46,7 @@ def test_template_declares_every_step_function_and_routes_to_existing_handlers()
         "ApplyEffects",
         "RegisterHook",
         "NotifyDone",
+        "LaunchHook",
         "RecordFailure",
         "ApprovalApi",
     ):

@@ -25,6 +25,11 @@ _LAZY_COMMANDS = {
     "metrics": LazyCommand(
         "hookforge.metrics.cli:metrics_app", "Hook-rate metrics: import ad-platform reports, print the ranking."
     ),
+    # the same function as `hookforge metrics launch` (one code path; that spelling stays)
+    "launch": LazyCommand(
+        "hookforge.metrics.cli:launch_command",
+        "Launch a finished hook as a Meta ad, always PAUSED: its videos per placement, poster and one creative.",
+    ),
 }
 
 app = typer.Typer(
@@ -328,7 +333,8 @@ def _register_run_commands() -> None:
 
 _register_run_commands()
 
-# hook-rate metrics: `hookforge metrics import|report`, `hookforge dashboard` are _LAZY_COMMANDS (listed last in help)
+# hook-rate metrics: `hookforge metrics import|report`, `hookforge dashboard`, `hookforge launch` are _LAZY_COMMANDS
+# (listed last in help)
 
 
 def main() -> None:

@@ -38,6 +38,7 @@ STEP_LABELS = {
     "ApplyEffects": "Rendering effects for every placement",
     "RegisterHook": "Registering the hook for hook-rate tracking",
     "NotifyDone": "Notifying the owner",
+    "LaunchPausedAd": "Launching the hook as a PAUSED ad",
     "RecordFailure": "Recording the failure",
 }
 _WAITING = ("AWAITING_SELECTION",)
@@ -185,6 +186,23 @@ def _notes(run: dict[str, Any], output: dict[str, Any]) -> list[str]:
     return notes
 
 
+def _launch_outcome(run: dict[str, Any], output: dict[str, Any]) -> dict[str, Any] | None:
+    """The run's launch (LaunchPausedAd) as the execution ended it: the PAUSED ad's ids, or the named error (with
+    the message the function recorded on the run, when it could: a timeout records nothing); None when the brief
+    asked for no launch."""
+    from hookforge.models import StepError
+
+    kept, recorded = output.get("launch"), run.get("launch")
+    if not isinstance(kept, dict):
+        return None
+    if kept.get("status") != "FAILED":
+        return kept
+    if isinstance(recorded, dict) and recorded.get("status") == "FAILED" and recorded.get("error") == kept.get("error"):
+        return recorded
+    error = StepError.model_validate({"Error": kept.get("error") or "", "Cause": kept.get("cause")})
+    return {"platform": "meta", "status": "FAILED", "error": error.error, "message": error.message()}
+
+
 def summarize(client: Any, run_id: str, desc: dict[str, Any], *, out: Path, as_json: bool) -> None:
     deps = client.deps
     run = deps.runs.get(run_id) or {}
@@ -215,6 +233,8 @@ def summarize(client: Any, run_id: str, desc: dict[str, Any], *, out: Path, as_j
         "error": run.get("error") or desc.get("error"),
         "message": run.get("error_message") or desc.get("cause"),
         "failed_state": run.get("failed_state"),
+        # the brief's opt-in launch: the PAUSED ad's ids, or the failure that left the hook unlaunched
+        "launch": _launch_outcome(run, output),
     }
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False))
@@ -237,6 +257,18 @@ def summarize(client: Any, run_id: str, desc: dict[str, Any], *, out: Path, as_j
         console.print(f"  {_e(aspect):<5} {_e(path)}")
     console.print(f"  poster: {_e(summary['poster'])}; sound: {_e(summary['sound'] or 'none')}")
     console.print(f"  cost: US${summary['cost_usd']:.2f}; every file of the run: {_e(target)}")
+    launch = summary["launch"]
+    if launch is not None and launch.get("status") == "PAUSED":
+        placements = ", ".join(f"{p}: {a}" for p, a in (launch.get("placements") or {}).items())
+        console.print(
+            f"  launched: Meta ad [bold]{_e(launch.get('ad_id'))}[/bold] created [bold]PAUSED[/bold] in ad set "
+            f"{_e(launch.get('adset_id'))} ({_e(placements)}); switch it on in Ads Manager when ready"
+        )
+    elif launch is not None:
+        console.print(
+            f"  [yellow]launch failed[/yellow]: {_e(launch.get('error'))}: {_e(launch.get('message'))}\n"
+            f"  the hook is made; launch it again with `hookforge launch {_e(hook_id)} --meta-adset ID`"
+        )
     console.print(
         f"[dim]  the local service for {_e(client.home)} stays up until idle (`hookforge runs` lists runs; "
         f"`hookforge stop --home {_e(client.home)}` ends it now)[/dim]"

@@ -263,6 +263,68 @@ class BudgetSpec(_Model):
     max_usd: float = Field(gt=0, le=10_000)
 
 
+#: Graph object ids (ad sets, Pages) are decimal digits
+_GRAPH_ID = re.compile(r"[0-9]{1,32}", re.ASCII)
+_HTTPS_URL = re.compile(r"https://[^\s<>\"']{3,2000}")
+#: the aspects Meta's placements take from a hook (9:16 for Stories and Reels; 4:5, else 1:1, for Feed)
+LAUNCH_ASPECTS: tuple[str, ...] = ("9:16", "4:5", "1:1")
+
+
+def _graph_id(what: str, v: object, example: str) -> object:
+    """Ids are written as quoted digits: a JSON number that long may lose digits on its way to the brief."""
+    if isinstance(v, bool) or not isinstance(v, str):
+        raise ValueError(f'give the {what} id as a string of digits in quotes, e.g. "{example}", not {v!r}')
+    if not _GRAPH_ID.fullmatch(v):
+        raise ValueError(f"{v!r} is not a Meta {what} id: Meta ids are digits only (copy it from Ads Manager)")
+    return v
+
+
+class MetaLaunchSpec(_Model):
+    """Where the finished hook goes on Meta. The ad is always created PAUSED: nothing here can switch spend on."""
+
+    #: the ad set the ad goes into (its budget, schedule and audience stay as they are)
+    adset_id: str
+    #: the Facebook Page the ad runs as (default: the Page the ad set promotes)
+    page_id: str | None = None
+    #: the ad's primary text
+    message: str = Field(default="", max_length=2000)
+    #: destination URL (adds a Learn more button)
+    link: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("adset_id", mode="before")
+    @classmethod
+    def _adset_digits(cls, v: object) -> object:
+        return _graph_id("ad set", v, "23850000000000001")
+
+    @field_validator("page_id", mode="before")
+    @classmethod
+    def _page_digits(cls, v: object) -> object:
+        return v if v is None else _graph_id("Page", v, "100000000000001")
+
+    @field_validator("link")
+    @classmethod
+    def _https_link(cls, v: str | None) -> str | None:
+        if v is not None and not _HTTPS_URL.fullmatch(v):
+            raise ValueError(f"{v!r} is not an https:// link (the ad's destination must be a full https URL)")
+        return v
+
+
+class LaunchSpec(_Model):
+    """Opt-in: launch the finished hook as a PAUSED ad once the run is done (state LaunchPausedAd)."""
+
+    meta: MetaLaunchSpec
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_tiktok(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "tiktok" in data:
+            raise ValueError(
+                "TikTok launches are not automated (its upload API needs an audited app): drop launch.tiktok, "
+                "upload the 9:16 hook in TikTok Ads Manager with the hook id in the ad name; the daily sync finds it"
+            )
+        return data
+
+
 class Brief(_Model):
     """What a marketer asks for: one hook, from idea to ad-ready renders."""
 
@@ -278,6 +340,8 @@ class Brief(_Model):
     selection: SelectionSpec = Field(default_factory=SelectionSpec)
     tags: list[str] = Field(default_factory=list, max_length=20)
     budget: BudgetSpec | None = None
+    #: launch the finished hook as a PAUSED ad (None: the run ends with the hook, as always)
+    launch: LaunchSpec | None = None
 
     @field_validator("name")
     @classmethod
@@ -321,6 +385,16 @@ class Brief(_Model):
                 f"video.duration is {seconds}s but the {self.effects.preset!r} preset renders hooks of at most "
                 f"{longest:g}s: set video.duration to {int(longest)} or less, or raise "
                 "effects.overrides.output.max_duration"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _launch_has_a_placement_video(self) -> Brief:
+        """Meta's placements take 9:16, 4:5 or 1:1: a launch without one of them fails here, not after the render."""
+        if self.launch is not None and not set(self.effects.aspects) & set(LAUNCH_ASPECTS):
+            raise ValueError(
+                f"launch.meta needs a 9:16, 4:5 or 1:1 hook, but effects.aspects is {self.effects.aspects}: add "
+                '"9:16" (Stories and Reels) and "4:5" (Feed) to effects.aspects'
             )
         return self
 
@@ -551,6 +625,29 @@ class NotifyDoneInput(_Model):
 class Notification(_Model):
     sent_to: list[str]
     message_key: str
+
+
+class LaunchHookInput(_Model):
+    run_id: str
+    brief: Brief
+    hook: HookRecord
+
+
+class LaunchedAd(_Model):
+    """What LaunchPausedAd made: one Meta ad, PAUSED (its ids are also recorded on the hook and the run)."""
+
+    platform: Literal["meta"] = "meta"
+    #: the only status hookforge ever gives an ad
+    status: Literal["PAUSED"] = "PAUSED"
+    ad_id: str
+    ad_name: str
+    adset_id: str
+    creative_id: str
+    #: aspect -> Meta video id
+    video_ids: dict[str, str] = Field(default_factory=dict)
+    image_hash: str = ""
+    #: placement -> the aspect it shows ("stories": "9:16", "feed": "4:5"; "all" for a one-video creative)
+    placements: dict[str, str] = Field(default_factory=dict)
 
 
 class RecordFailureInput(BaseModel):

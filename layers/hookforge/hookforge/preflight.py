@@ -9,7 +9,10 @@ ACTIVE per GetFoundationModel); nothing is generated and nothing is paid for. Th
 - a chain with a provider that is not ready skips it and *announces* the fallback (`Plan.fallbacks`, which
   ValidateBrief records on the run and in `fallbacks.json`);
 - the plan says which provider does each step, what the whole run should cost (list prices and our estimates,
-  labelled so) and which fallbacks remain; a `budget.max_usd` below that estimate is `BudgetExceeded`.
+  labelled so) and which fallbacks remain; a `budget.max_usd` below that estimate is `BudgetExceeded`;
+- a brief with `launch` needs the Meta ad account (`META_AD_ACCOUNT_ID`) and the token (`META_ACCESS_TOKEN`, else
+  the secret `hookforge/ad-platforms/meta`, whose existence is checked with DescribeSecret: ValidateBrief never
+  reads a token that can create ads) before anything is paid for, else `ProviderNotReady` naming what to set.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ class Plan(BaseModel):
     per_round_usd: float = 0.0
     #: announcements: providers preflight skipped, as one line each
     fallbacks: list[str] = Field(default_factory=list)
+    #: where the finished hook is launched (the brief's `launch`), as one line; "" when it is not
+    launch: str = ""
 
     def lines(self) -> list[str]:
         """The plan as lines for a terminal, the run record and the notification."""
@@ -53,6 +58,8 @@ class Plan(BaseModel):
             model = f" ({s.model})" if s.model else ""
             behind = f"; fallbacks: {', '.join(s.fallbacks)}" if s.fallbacks else ""
             out.append(f"{s.step}: {s.provider}{model}, about ${s.estimated_usd:.2f}{behind}")
+        if self.launch:
+            out.append(self.launch)
         out.append(f"estimated cost of the run: ${self.estimated_usd:.2f} (list prices and estimates)")
         return out + self.fallbacks
 
@@ -85,7 +92,8 @@ def preflight(brief: Brief, ctx: ProviderContext) -> Plan:
         for s in steps
         for name, reason in s.skipped.items()
     ]
-    plan = Plan(steps=steps, estimated_usd=total, per_round_usd=round(per_round, 2), fallbacks=fallbacks)
+    launch = _launch(brief, ctx)
+    plan = Plan(steps=steps, estimated_usd=total, per_round_usd=round(per_round, 2), fallbacks=fallbacks, launch=launch)
     if brief.budget is not None and total > brief.budget.max_usd:
         raise BudgetExceeded(
             f"budget.max_usd is ${brief.budget.max_usd:.2f}, below this brief's cheapest plan: about ${total:.2f} "
@@ -149,3 +157,53 @@ def _refusal(step: str, name: str, reason: str) -> ConfigError:
     if reason.startswith(ModelRetired.__name__):
         return ModelRetired(message)
     return ProviderNotReady(message)
+
+
+_LAUNCH_HINT = "Set the variable or secret named in the message, or drop `launch` from the brief."
+
+
+def _launch(brief: Brief, ctx: ProviderContext) -> str:
+    """The brief's launch can happen: the ad account is set and the token is there (never read: see the docstring)."""
+    if brief.launch is None:
+        return ""
+    from hookforge.metrics.sync.meta import SECRET_NAME, TOKEN_VAR
+
+    account = ctx.settings.meta_ad_account_id
+    if not account:
+        raise ProviderNotReady(
+            "launch.meta: no Meta ad account to create the ad in: set META_AD_ACCOUNT_ID (in AWS: the stack "
+            "parameter MetaAdAccountId); nothing was spent",
+            hint=_LAUNCH_HINT,
+        )
+    token = ctx.settings.api_keys.get(TOKEN_VAR)
+    if not (token is not None and token.get_secret_value()) and not _secret_exists(ctx, SECRET_NAME):
+        raise ProviderNotReady(
+            f"launch.meta: no Meta access token: set {TOKEN_VAR} (in AWS: the secret {SECRET_NAME!r}, a system-user "
+            "token with ads_management); nothing was spent",
+            hint=_LAUNCH_HINT,
+        )
+    return (
+        f"launch: a PAUSED Meta ad in ad set {brief.launch.meta.adset_id} of act_{account.removeprefix('act_')} "
+        "once the hook is ready (spend stays off)"
+    )
+
+
+def _secret_exists(ctx: ProviderContext, name: str) -> bool:
+    """DescribeSecret: the secret's metadata only, never its value; one scheduled for deletion counts as missing."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        described = ctx.client("secretsmanager").describe_secret(SecretId=name)
+    except ClientError as e:
+        code = str(e.response.get("Error", {}).get("Code", ""))
+        if code == "ResourceNotFoundException":
+            return False
+        raise ProviderNotReady(
+            f"launch.meta: the secret {name!r} could not be checked ({code}); nothing was spent", hint=_LAUNCH_HINT
+        ) from e
+    except BotoCoreError as e:
+        raise ProviderNotReady(
+            f"launch.meta: the secret {name!r} could not be checked ({type(e).__name__}); nothing was spent",
+            hint=_LAUNCH_HINT,
+        ) from e
+    return "DeletedDate" not in described

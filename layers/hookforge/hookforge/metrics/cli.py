@@ -1,4 +1,5 @@
-"""`hookforge metrics import|report` and `hookforge dashboard`, against the local engine's persisted tables."""
+"""`hookforge metrics import|report|sync|launch`, `hookforge dashboard` and `hookforge launch`, against the local
+engine's persisted tables."""
 
 from __future__ import annotations
 
@@ -185,16 +186,33 @@ def sync_command(
         raise typer.Exit(code=1)
 
 
+# `hookforge launch` (top-level, `cli._LAZY_COMMANDS`) and `hookforge metrics launch` are this one function
 @metrics_app.command("launch")
 def launch_command(
-    hook_id: Annotated[str, typer.Argument(help="The hook to launch (hk-…).")],
-    meta_adset: Annotated[str, typer.Option("--meta-adset", help="The Meta ad set the ad goes into.")],
-    page: Annotated[str, typer.Option("--page", help="The Facebook Page the ad runs as.")],
+    hook_id: Annotated[
+        str, typer.Argument(metavar="HOOK_ID", help="The hook to launch (hk-…; `hookforge runs` lists them).")
+    ],
+    meta_adset: Annotated[
+        str, typer.Option("--meta-adset", metavar="ID", help="The Meta ad set the ad goes into (digits).")
+    ],
+    page: Annotated[
+        str | None,
+        typer.Option(
+            "--page", metavar="ID", help="The Facebook Page the ad runs as (default: the Page the ad set promotes)."
+        ),
+    ] = None,
     message: Annotated[str, typer.Option("--message", help="Primary text of the ad.")] = "",
     link: Annotated[str, typer.Option("--link", help="Destination URL (adds a Learn more button).")] = "",
     home: HomeOption = Path(".hookforge"),
 ) -> None:
-    """Create the hook's Meta ad, PAUSED (its videos per placement, poster, one creative): spend stays off."""
+    """Launch a finished hook as a Meta ad, always PAUSED: its videos per placement, poster and one creative.
+
+    Uploads the hook's videos to the ad account (Stories and Reels get the 9:16 video, Feed the 4:5 or 1:1) and the
+    poster as thumbnail, then creates one ad named "<brief> | <hook id>" in the ad set, PAUSED: hookforge never
+    switches spend on. The ids are recorded on the hook, so the daily sync maps the ad's numbers to it by id even
+    after the ad is renamed. Needs META_AD_ACCOUNT_ID and META_ACCESS_TOKEN (META_GRAPH_URL for a stand-in).
+    A brief's `launch` block does the same at the end of its run. Prints the ad's ids as JSON on stdout.
+    """
     from hookforge.errors import HookforgeError
     from hookforge.metrics.launch import launch_hook
     from hookforge.metrics.sync import with_shell_accounts

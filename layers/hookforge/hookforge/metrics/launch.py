@@ -14,6 +14,12 @@ Requests (Graph, token in the `Authorization` header):
    asset customization needs two rules at least; a hook with one video gets a plain `video_data` creative);
 4. the ad: `POST act_<id>/ads` with `name` "<brief name> | <hook id>", `adset_id`, `creative`, `status=PAUSED`.
 The ids are returned (and recorded on the hook by the caller), so synced rows map by ad id as well as by name.
+Without a Page id, the ad set's own (`GET <adset_id>?fields=promoted_object` -> `promoted_object.page_id`) is used.
+
+Two callers, one path (`launch_hook`): `hookforge launch` (also `hookforge metrics launch`) and the opt-in
+LaunchPausedAd state after NotifyDone (`launch_for_run`, when the brief has `launch`). In the pipeline a failed
+launch does not fail the run: the hook is made; the failure is recorded on the run (`launch`, with its named
+error) before the error goes on to the state machine, which keeps it in the run's output (see the ASL).
 
 TikTok: uploading needs the `file/video/ad/upload/` endpoint of an audited app; hookforge stops at printing what
 to do (upload the 9:16 file in TikTok Ads Manager, name the ad "<brief> | <hook id>") — the daily sync then
@@ -31,8 +37,10 @@ from typing import Any
 
 import httpx
 
-from hookforge.errors import ContentRejected, ProviderError, ProviderUnavailable
+from hookforge.errors import ConfigError, ContentRejected, ProviderError, ProviderUnavailable
 from hookforge.metrics.sync.meta import Graph
+from hookforge.models import LaunchedAd, LaunchHookInput
+from hookforge.observability import logger
 
 #: placements per aspect: 9:16 for Stories and Reels, 4:5 (else 1:1) for Feed
 VERTICAL = "9:16"
@@ -79,10 +87,13 @@ class Launched:
     video_ids: dict[str, str] = field(default_factory=dict)
     image_hash: str = ""
     placements: dict[str, str] = field(default_factory=dict)
+    #: "<brief name> | <hook id>"
+    ad_name: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ad_id": self.ad_id,
+            "ad_name": self.ad_name,
             "creative_id": self.creative_id,
             "adset_id": self.adset_id,
             "status": self.status,
@@ -161,7 +172,21 @@ class MetaLauncher(Graph):
                 "status": PAUSED,
             },
         )
-        return Launched(_id(ad, "ad"), creative_id, request.adset_id, PAUSED, video_ids, image_hash, placements)
+        return Launched(
+            _id(ad, "ad"), creative_id, request.adset_id, PAUSED, video_ids, image_hash, placements, request.ad_name
+        )
+
+    def page_of(self, adset_id: str) -> str:
+        """The Page an ad set promotes (`promoted_object.page_id`), for a launch that names none."""
+        answer = self.call("GET", f"{self.base}/{adset_id}", {"fields": "promoted_object"})
+        promoted = answer.get("promoted_object")
+        page = str(promoted.get("page_id") or "") if isinstance(promoted, dict) else ""
+        if not page.isdigit():
+            raise ConfigError(
+                f"ad set {adset_id} promotes no Facebook Page (its promoted_object has no page_id): name the Page "
+                "the ad runs as with --page ID (in a brief: launch.meta.page_id)"
+            )
+        return page
 
     def upload_image(self, data: bytes, name: str) -> str:
         answer = self.call(
@@ -262,21 +287,24 @@ def launch_hook(
     hook_id: str,
     *,
     adset_id: str,
-    page_id: str,
+    page_id: str | None = None,
     message: str = "",
     link: str = "",
     client: httpx.Client | None = None,
 ) -> Launched:
     """Launch a registered hook's rendered videos and poster on the configured Meta ad account (PAUSED), and
-    record the ids on the hook. `deps`: the stage's (settings, secrets, metrics table, artifact store)."""
-    from hookforge.errors import ConfigError
+    record the ids on the hook. `deps`: the stage's (settings, secrets, metrics table, artifact store).
+    `page_id` None: the Page the ad set promotes."""
     from hookforge.metrics.sync import meta
 
     settings = deps.settings
     if not settings.meta_ad_account_id:
-        raise ConfigError("set META_AD_ACCOUNT_ID (and META_ACCESS_TOKEN) to launch on Meta")
-    if not (adset_id.isdigit() and page_id.isdigit()):
-        raise ConfigError(f"the ad set and page ids are digits, got {adset_id!r} and {page_id!r}")
+        raise ConfigError(
+            "no Meta ad account: set META_AD_ACCOUNT_ID (and META_ACCESS_TOKEN) to launch on Meta; in AWS the stack "
+            f"parameter MetaAdAccountId and the secret {meta.SECRET_NAME!r}"
+        )
+    if not adset_id.isdigit() or (page_id is not None and not page_id.isdigit()):
+        raise ConfigError(f"the ad set and Page ids are digits, got {adset_id!r} and {page_id!r}")
     hook = deps.metrics.get_hooks([hook_id]).get(hook_id)
     if hook is None:
         raise ConfigError(f"no hook {hook_id} is registered here (see `hookforge metrics report`)")
@@ -298,8 +326,9 @@ def launch_hook(
             base_url=graph_url,
             video_base_url=video_url,
         )
+        page = page_id if page_id is not None else launcher.page_of(adset_id)
         request = LaunchRequest(
-            hook_id, str(hook.get("brief") or "hookforge"), adset_id, page_id, videos, poster, message, link
+            hook_id, str(hook.get("brief") or "hookforge"), adset_id, page, videos, poster, message, link
         )
         launched = launcher.launch(request)
     finally:
@@ -307,3 +336,39 @@ def launch_hook(
             http.close()
     record_launch(deps.metrics, hook_id, launched)
     return launched
+
+
+def launch_for_run(event: LaunchHookInput, deps: Any, *, client: httpx.Client | None = None) -> LaunchedAd:
+    """LaunchPausedAd: the run's finished hook as a PAUSED Meta ad, as the brief's `launch.meta` asks.
+
+    The outcome is recorded on the run (`launch`): the ad's ids, or the named error and its message, which is then
+    raised on (never swallowed) so the state machine sees the failure; the ASL keeps the run succeeded (the hook is
+    made) with the failure in its output."""
+    if event.brief.launch is None:
+        raise ConfigError("LaunchPausedAd ran for a brief without `launch`; the state machine's Choice skips it")
+    spec = event.brief.launch.meta
+    hook_id = event.hook.hook_id
+    try:
+        launched = launch_hook(
+            deps,
+            hook_id,
+            adset_id=spec.adset_id,
+            page_id=spec.page_id,
+            message=spec.message,
+            link=spec.link or "",
+            client=client,
+        )
+    except Exception as e:
+        # messages of Graph errors are already free of the token (Graph.redact); kept short for the run record
+        failure = {"platform": "meta", "status": "FAILED", "error": type(e).__name__, "message": str(e)[:1000]}
+        logger.exception("launch failed", extra={"run_id": event.run_id, "hook_id": hook_id, "error": failure["error"]})
+        try:
+            deps.runs.update(event.run_id, launch=failure)
+        except Exception:
+            # the launch's own error is the one the state machine must see, not the bookkeeping's
+            logger.exception("launch failure not recorded on the run", extra={"run_id": event.run_id})
+        raise
+    ad = LaunchedAd(**launched.to_dict())
+    deps.runs.update(event.run_id, launch=ad.model_dump(mode="json"))
+    logger.info("hook launched paused", extra={"run_id": event.run_id, "hook_id": hook_id, "ad_id": ad.ad_id})
+    return ad
