@@ -85,6 +85,7 @@ class Service:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import make_server
 
+        from hookforge.local import fast_reads
         from hookforge.local.approval_server import ApprovalServer
         from hookforge.local.engine import LocalEngine
 
@@ -93,6 +94,7 @@ class Service:
             signal.signal(sig, lambda *_: self._stop.set())
         with LocalEngine(self.home, time_scale=self.time_scale) as engine:
             self.engine = engine
+            fast_reads.install()  # reads of many items answered as JSON directly (see the module)
             self._moto_app = DomainDispatcherApplication(create_backend_app)
             aws = make_server("127.0.0.1", 0, self._app, threaded=True)
             self._servers.append(aws)
