@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from hookforge.errors import DecisionInvalid
+from hookforge.local import pick
 from hookforge.local.approval_server import ApprovalServer
 from tests.conftest import tiny_brief
 
@@ -158,3 +161,16 @@ def test_reject_on_the_page_ends_the_run_as_rejected(engine, write_brief) -> Non
     assert result.status == "FAILED" and result.error == "Rejected"
     assert result.failed_state == "RequestSelection" and "off-brand colours" in (result.message or "")
     assert "SubmitVideo" not in states
+
+
+def test_pick_out_of_range_is_refused_and_the_run_keeps_waiting(engine, write_brief) -> None:  # type: ignore[no-untyped-def]
+    # Given a run whose round shows two candidates
+    # When the chooser answers with candidate 9
+    with pytest.raises(DecisionInvalid) as refused:
+        engine.run(write_brief(tiny_brief()), chooser=pick(9))
+    # Then the answer names the number, the round and the range, and nothing was decided
+    assert str(refused.value) == "pick 9: round 1 has 2 candidates; pick 1 to 2"
+    runs = engine.deps.runs.list_runs()
+    assert len(runs) == 1
+    record = engine.deps.approvals.pending_for_run(runs[0]["run_id"])
+    assert record is not None and not record.decided

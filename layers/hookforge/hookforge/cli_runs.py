@@ -133,16 +133,15 @@ def follow(
                 if record is not None and record.approval_id not in announced:
                     announced.add(record.approval_id)
                     if pick_n is not None:
-                        if not 1 <= pick_n <= len(record.candidates):
-                            raise DecisionInvalid(
-                                f"--pick {pick_n}: round {record.round + 1} has {len(record.candidates)} candidates",
-                                hint=f"the run waits: `hookforge approve {run_id} --pick N` with N from 1 to "
-                                f"{len(record.candidates)}",
-                            )
                         decision = Decision(action="pick", index=pick_n, decided_by="--pick")
-                        decide(deps.approvals, sfn, record.approval_id, decision)
+                        try:
+                            decide(deps.approvals, sfn, record.approval_id, decision)
+                        except DecisionInvalid as e:
+                            raise DecisionInvalid(
+                                f"--{e}", hint=f"the run waits: `hookforge approve {run_id} --pick N`"
+                            ) from None
                     else:
-                        _announce_link(deps, client, record, open_browser=open_browser)
+                        _announce_link(deps, client.approval_url, record, open_browser=open_browser, following=True)
                 time.sleep(0.2)
     except (OSError, BotoCoreError) as e:  # the service went away (killed, the machine restarted)
         raise ServiceUnavailable(
@@ -161,11 +160,12 @@ def follow(
     summarize(client, run_id, desc, out=out, as_json=as_json)
 
 
-def _announce_link(deps: Any, client: Any, record: Any, *, open_browser: bool) -> None:
-    link = deps.signer.link(client.approval_url, record.approval_id, record.expires_at)
+def _announce_link(deps: Any, base_url: str, record: Any, *, open_browser: bool, following: bool = False) -> None:
+    link = deps.signer.link(base_url, record.approval_id, record.expires_at)
+    detach = "; Ctrl-C detaches (the run waits)" if following else ""
     console.print(
         f"\nPick a candidate for run {_e(record.run_id)} (round {record.round + 1} of at most "
-        f"{record.max_rounds + 1}): {_e(link)}\n  open it in a browser to decide; Ctrl-C detaches (the run waits)",
+        f"{record.max_rounds + 1}): {_e(link)}\n  open it in a browser to decide{detach}",
         soft_wrap=True,  # the link must stay on one line to be copied or clicked
     )
     if open_browser:
@@ -396,12 +396,8 @@ def approve_command(
         console.print(f"resumed run {_e(run_id)}, which was interrupted while it waited for its pick")
         record = _retokened(deps, run_id, record.task_token)
     if pick is None:
-        _announce_link(deps, client, record, open_browser=open_browser)
+        _announce_link(deps, client.approval_url, record, open_browser=open_browser)
         return
-    if not 1 <= pick <= len(record.candidates):
-        raise DecisionInvalid(
-            f"--pick {pick}: this round has {len(record.candidates)} candidates; pick 1 to {len(record.candidates)}"
-        )
     decide(
         deps.approvals,
         deps.client("stepfunctions"),
@@ -423,13 +419,8 @@ def _approve_in_stack(stack: str, run_id: str, pick: int | None, *, open_browser
     record = runs.pending(run_id)
     deps = runs.deps
     if pick is None:
-        link = deps.signer.link(deps.settings.approval_base_url, record.approval_id, record.expires_at)
-        console.print(f"Pick a candidate for run {_e(run_id)} (round {record.round + 1}): {_e(link)}")
-        if open_browser:
-            webbrowser.open(link)
+        _announce_link(deps, deps.settings.approval_base_url, record, open_browser=open_browser)
         return
-    if not 1 <= pick <= len(record.candidates):
-        raise DecisionInvalid(f"--pick {pick}: this round has {len(record.candidates)} candidates")
     decide(
         deps.approvals,
         runs.client("stepfunctions"),
@@ -518,8 +509,9 @@ def upload_command(
 ) -> None:
     """Check your own images and store them where a brief's `uploads` finds them (uploads/<brief>/)."""
     from hookforge.local.staging import check_upload, safe_name
+    from hookforge.models import is_brief_name
 
-    if not _slug(brief):
+    if not is_brief_name(brief):
         raise UploadRejected(f"--brief {brief!r} is not a brief name: lowercase letters, digits and '-'")
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     if not files:
@@ -544,9 +536,3 @@ def upload_command(
 
 def _ctype(path: Path) -> str:
     return {".png": "image/png", ".webp": "image/webp"}.get(path.suffix.lower(), "image/jpeg")
-
-
-def _slug(value: str) -> bool:
-    import re
-
-    return re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", value) is not None  # models.Brief.name's rule

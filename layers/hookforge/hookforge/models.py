@@ -20,10 +20,17 @@ ASPECTS: tuple[str, ...] = ("9:16", "1:1", "4:5", "16:9")
 
 # every validation regex is used with fullmatch: `$` would also match before a trailing newline
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+
 _EMAIL = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+")
 #: candidate stills: WIDTHxHEIGHT in ASCII digits (`\d` would take any Unicode digit), each side at most this
 _SIZE = re.compile(r"([0-9]{3,4})x([0-9]{3,4})", re.ASCII)
 MAX_IMAGE_SIDE = 4096
+
+
+def is_brief_name(value: str) -> bool:
+    """Whether `value` is a brief's `name` (a slug: it prefixes keys and the ad name)."""
+    return _SLUG.fullmatch(value) is not None
+
 
 
 class _Model(BaseModel):
@@ -346,7 +353,7 @@ class Brief(_Model):
     @field_validator("name")
     @classmethod
     def _slug(cls, v: str) -> str:
-        if not _SLUG.fullmatch(v):
+        if not is_brief_name(v):
             raise ValueError("must be a slug: lowercase letters, digits and '-', at most 63 characters")
         return v
 

@@ -164,7 +164,10 @@ def decide(
         raise ApprovalExpired("this selection link has expired")
     if decision.action == "pick":
         if decision.index is None or not 1 <= decision.index <= len(record.candidates):
-            raise DecisionInvalid(f"pick a candidate between 1 and {len(record.candidates)}")
+            count = len(record.candidates)
+            raise DecisionInvalid(
+                f"pick {decision.index}: round {record.round + 1} has {count} candidates; pick 1 to {count}"
+            )
     if decision.action == "regenerate" and record.round >= record.max_rounds:
         raise DecisionInvalid(f"no more regeneration rounds (limit {record.max_rounds}); pick one or reject")
     store.mark_decided(approval_id, decision, now=now, nonce_hash=nonce_hash)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from hookforge.errors import HookforgeError, RunNotFound, RunNotResumable, RunNotWaiting, ServiceUnavailable
-from hookforge.local.environment import REGION, local_environment
+from hookforge.local.environment import REGION, local_environment, private_dir
 
 STATE_FILE = "service.json"
 LOCK_FILE = "service.lock"
@@ -95,7 +95,7 @@ class ServiceClient:
         found = cls.running(home)
         if found is not None:
             return found
-        _private_home(home)
+        private_dir(home)
         lock = os.open(home / SPAWN_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent first commands: one spawns, the others wait for it
@@ -164,12 +164,6 @@ class ServiceClient:
         while time.monotonic() < deadline and _held(self.home / LOCK_FILE):
             time.sleep(0.1)
         return True
-
-
-def _private_home(home: Path) -> None:
-    missing = [folder for folder in (home, *home.parents) if not folder.exists()]
-    for folder in reversed(missing):
-        folder.mkdir(mode=0o700, exist_ok=True)
 
 
 def _held(lock_path: Path) -> bool:

@@ -22,19 +22,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, Protocol
 
 from hookforge.approval.records import ApprovalRecord, Decision, decide
-from hookforge.errors import DecisionInvalid, HookforgeError, RunNotFound, RunNotResumable
+from hookforge.errors import HookforgeError, RunNotFound, RunNotResumable
 from hookforge.local import template as tpl
 from hookforge.local.environment import (
     ACCOUNT,
     BUCKET,
     LOCAL_NAMES,
+    PRIVATE_DIR,
+    PRIVATE_FILE,
     REGION,
     STATE_MACHINE,
     STATE_MACHINE_NAME,
     local_environment,
+    private_dir,
+    write_private,
 )
 from hookforge.local.journal import Journal, Replay, digest
 from hookforge.local.staging import stage_brief
@@ -45,8 +49,6 @@ from hookforge.local.staging import stage_brief
 #: interleave. Re-entrant, in case a request handler calls another.
 _DYNAMODB_REQUESTS = threading.RLock()
 #: the home and its state files hold signed links and task tokens: the owner's only
-_PRIVATE_DIR = 0o700
-_PRIVATE_FILE = 0o600
 
 
 def project_root() -> Path:
@@ -73,10 +75,7 @@ def pick(n: int, *, motion_prompt: str | None = None) -> Chooser:
     """A chooser that always picks candidate `n` (1-based): `hookforge run --pick N`."""
 
     def choose(engine: LocalEngine, record: ApprovalRecord) -> Decision:
-        if not 1 <= n <= len(record.candidates):
-            raise DecisionInvalid(
-                f"--pick {n}: this round has {len(record.candidates)} candidates; pick 1 to {len(record.candidates)}"
-            )
+        # a number out of range is refused by `decide` (DecisionInvalid) before anything is written
         return Decision(action="pick", index=n, motion_prompt=motion_prompt, decided_by="--pick")
 
     return choose
@@ -140,41 +139,6 @@ def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
             return method(*args, **kwargs)
 
     return locked
-
-
-def _private_dir(path: Path) -> Path:
-    """`path` (and missing parents) created 0700; an existing one we own is tightened to 0700."""
-    missing = []
-    for folder in (path, *path.parents):
-        if folder.exists():
-            break
-        missing.append(folder)
-    for folder in reversed(missing):  # Path.mkdir(parents=True) would give the parents the umask's mode
-        folder.mkdir(mode=_PRIVATE_DIR, exist_ok=True)
-    try:
-        if os.stat(path).st_mode & 0o077:
-            os.chmod(path, _PRIVATE_DIR)
-    except OSError:  # pragma: no cover - not ours to change (e.g. a shared folder given as home)
-        pass
-    return path
-
-
-def _write_private(target: Path, content: bytes | Callable[[BinaryIO], object], tmp_dir: Path) -> None:
-    """Write `target` atomically with mode 0600 from its first byte: a fresh temp file (0600, O_EXCL) in
-    `tmp_dir` (same file system), filled with `content` (bytes, or a function given the binary file), then
-    `os.replace`d onto `target`."""
-    tmp = tmp_dir / f"{uuid.uuid4().hex}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), _PRIVATE_FILE)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if isinstance(content, bytes):
-                fh.write(content)
-            else:
-                content(fh)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _route_invoke(
@@ -292,7 +256,7 @@ class LocalEngine:
     def _set_env(self) -> None:
         from hookforge.deps import local_key
 
-        _private_dir(self.home)  # signed links and task tokens live here: the owner's only
+        private_dir(self.home)  # signed links and task tokens live here: the owner's only
         local_key(self.home)  # created once, private from its first byte
         # fake credentials: a local run can never reach a real account, whatever the shell has set
         for key, value in local_environment(self.home).items():
@@ -373,11 +337,11 @@ class LocalEngine:
         """moto logs every caught task failure with a traceback; the run record says it better."""
         for name in ("moto.stepfunctions", "moto.stepfunctions.parser"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
-        log_dir = _private_dir(self.home / "logs")
+        log_dir = private_dir(self.home / "logs")
         hook_logger = logging.getLogger("hookforge")  # the service name the engine gives Powertools above
         from hookforge.observability import logger  # noqa: F401 - creates the handler we redirect
 
-        fd = os.open(log_dir / "hookforge.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, _PRIVATE_FILE)
+        fd = os.open(log_dir / "hookforge.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
         stream = os.fdopen(fd, "a", encoding="utf-8")
         self._log_stream = stream
         for handler in hook_logger.handlers:
@@ -575,7 +539,7 @@ class LocalEngine:
             if not root.is_dir():
                 continue
             for path in [root, *root.rglob("*")]:
-                mode = _PRIVATE_DIR if path.is_dir() else _PRIVATE_FILE
+                mode = PRIVATE_DIR if path.is_dir() else PRIVATE_FILE
                 if not path.is_symlink() and os.stat(path).st_mode & 0o077:
                     os.chmod(path, mode)
 
@@ -605,22 +569,22 @@ class LocalEngine:
                 )
             s3, ddb = self._sync_clients
             bucket_dir = self.home / "bucket"
-            tmp_dir = _private_dir(self.home / ".tmp")  # beside the mirrors: os.replace stays on one file system
+            tmp_dir = private_dir(self.home / ".tmp")  # beside the mirrors: os.replace stays on one file system
             current = self._etags(s3)
             for key, etag in current.items():
                 if self._known_etags.get(key) != etag:
                     target = bucket_dir / key
-                    _private_dir(target.parent)
-                    _write_private(target, functools.partial(s3.download_fileobj, BUCKET, key), tmp_dir)
+                    private_dir(target.parent)
+                    write_private(target, functools.partial(s3.download_fileobj, BUCKET, key), tmp_dir)
             for key in set(self._known_etags) - set(current):
                 (bucket_dir / key).unlink(missing_ok=True)
             self._known_etags = current
-            tables_dir = _private_dir(self.home / "tables")
+            tables_dir = private_dir(self.home / "tables")
             for name in ddb.list_tables()["TableNames"]:
                 items: list[dict[str, Any]] = []
                 for page in ddb.get_paginator("scan").paginate(TableName=name):
                     items.extend(page["Items"])
-                _write_private(tables_dir / f"{name}.json", json.dumps(items).encode("utf-8"), tmp_dir)
+                write_private(tables_dir / f"{name}.json", json.dumps(items).encode("utf-8"), tmp_dir)
             self._sync_covered = covering
 
     # ------------------------------------------------------------------ running

@@ -6,7 +6,15 @@ without importing the engine or moto.
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
+
+#: the home and everything under it (signed links, task tokens, state) are the owner's only
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -44,3 +52,40 @@ def local_environment(home: Path) -> dict[str, str]:
         "POWERTOOLS_SERVICE_NAME": "hookforge",
         "POWERTOOLS_METRICS_NAMESPACE": "Hookforge",
     }
+
+
+def private_dir(path: Path) -> Path:
+    """`path` (and missing parents) created 0700; an existing one we own is tightened to 0700."""
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):  # Path.mkdir(parents=True) would give the parents the umask's mode
+        folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+    try:
+        if os.stat(path).st_mode & 0o077:
+            os.chmod(path, PRIVATE_DIR)
+    except OSError:  # pragma: no cover - not ours to change (e.g. a shared folder given as home)
+        pass
+    return path
+
+
+def write_private(
+    target: Path, content: bytes | Callable[[BinaryIO], object], tmp_dir: Path | None = None
+) -> None:
+    """Write `target` atomically with mode 0600 from its first byte: a fresh temp file (0600, O_EXCL) in
+    `tmp_dir` (same file system), filled with `content` (bytes, or a function given the binary file), then
+    `os.replace`d onto `target`."""
+    tmp = (tmp_dir or target.parent) / f"{uuid.uuid4().hex}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), PRIVATE_FILE)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            if isinstance(content, bytes):
+                fh.write(content)
+            else:
+                content(fh)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from hookforge.errors import HookforgeError
+from hookforge.local.environment import write_private
 
 STATE_FILE = "service.json"
 LOCK_FILE = "service.lock"
@@ -112,7 +113,7 @@ class Service:
                 "key": self.key,
                 "started_at": time.time(),
             }
-            _write_private(self.home / STATE_FILE, json.dumps(state).encode())
+            write_private(self.home / STATE_FILE, json.dumps(state).encode())
             print(f"hookforge service for {self.home} at {state['endpoint']}", flush=True)  # noqa: T201 - its log
             try:
                 self._watch()
@@ -215,14 +216,6 @@ def _json(start_response: StartResponse, status: int, payload: dict[str, Any]) -
         [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
     )
     return [body]
-
-
-def _write_private(target: Path, data: bytes) -> None:
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, target)
 
 
 def _dashboard_server(engine: Any) -> Any:

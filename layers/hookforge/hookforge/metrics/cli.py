@@ -231,7 +231,7 @@ def launch_command(
         "switch it on in Ads Manager when ready. TikTok: upload the 9:16 file in TikTok Ads Manager and name the "
         f"ad '… | {hook_id}' (its API needs an audited app); the daily sync finds it by name."
     )
-    typer.echo(json.dumps(launched.to_dict()))
+    typer.echo(json.dumps(launched.model_dump(mode="json")))
 
 
 def _poster_data_uri(store: Any, key: str) -> str | None:

@@ -32,7 +32,7 @@ import base64
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -78,31 +78,6 @@ class LaunchRequest:
         return f"{self.brief} | {self.hook_id}"
 
 
-@dataclass
-class Launched:
-    ad_id: str
-    creative_id: str
-    adset_id: str
-    status: str
-    video_ids: dict[str, str] = field(default_factory=dict)
-    image_hash: str = ""
-    placements: dict[str, str] = field(default_factory=dict)
-    #: "<brief name> | <hook id>"
-    ad_name: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ad_id": self.ad_id,
-            "ad_name": self.ad_name,
-            "creative_id": self.creative_id,
-            "adset_id": self.adset_id,
-            "status": self.status,
-            "video_ids": self.video_ids,
-            "image_hash": self.image_hash,
-            "placements": self.placements,
-        }
-
-
 class MetaLauncher(Graph):
     """Creates PAUSED ads (see the module docstring). `video_base_url`: Graph's upload host."""
 
@@ -132,7 +107,7 @@ class MetaLauncher(Graph):
                 raise ProviderError(f"refused to send {key}={value!r}: hookforge only creates PAUSED ads")
 
     # ------------------------------------------------------------------------------------------ steps
-    def launch(self, request: LaunchRequest) -> Launched:
+    def launch(self, request: LaunchRequest) -> LaunchedAd:
         vertical = request.videos.get(VERTICAL)
         feed_aspect = next((a for a in FEED_ASPECTS if a in request.videos), None)
         if vertical is None and feed_aspect is None:
@@ -172,8 +147,14 @@ class MetaLauncher(Graph):
                 "status": PAUSED,
             },
         )
-        return Launched(
-            _id(ad, "ad"), creative_id, request.adset_id, PAUSED, video_ids, image_hash, placements, request.ad_name
+        return LaunchedAd(
+            ad_id=_id(ad, "ad"),
+            ad_name=request.ad_name,
+            adset_id=request.adset_id,
+            creative_id=creative_id,
+            video_ids=video_ids,
+            image_hash=image_hash,
+            placements=placements,
         )
 
     def page_of(self, adset_id: str) -> str:
@@ -266,7 +247,7 @@ def _id(answer: Mapping[str, Any], what: str) -> str:
     return value
 
 
-def record_launch(store: Any, hook_id: str, launched: Launched, *, platform: str = "meta") -> None:
+def record_launch(store: Any, hook_id: str, launched: LaunchedAd, *, platform: str = "meta") -> None:
     """Keep the ids on the hook item (`launches.<platform>`), so synced rows map by ad id as well as by name."""
     store.table.update_item(
         Key={"pk": f"HOOK#{hook_id}", "sk": "HOOK"},
@@ -277,7 +258,7 @@ def record_launch(store: Any, hook_id: str, launched: Launched, *, platform: str
         Key={"pk": f"HOOK#{hook_id}", "sk": "HOOK"},
         UpdateExpression="SET launches.#p = :l",
         ExpressionAttributeNames={"#p": platform},
-        ExpressionAttributeValues={":l": {**launched.to_dict(), "launched_at": int(time.time())}},
+        ExpressionAttributeValues={":l": {**launched.model_dump(mode="json"), "launched_at": int(time.time())}},
         ConditionExpression="attribute_exists(pk)",
     )
 
@@ -291,7 +272,7 @@ def launch_hook(
     message: str = "",
     link: str = "",
     client: httpx.Client | None = None,
-) -> Launched:
+) -> LaunchedAd:
     """Launch a registered hook's rendered videos and poster on the configured Meta ad account (PAUSED), and
     record the ids on the hook. `deps`: the stage's (settings, secrets, metrics table, artifact store).
     `page_id` None: the Page the ad set promotes."""
@@ -368,7 +349,6 @@ def launch_for_run(event: LaunchHookInput, deps: Any, *, client: httpx.Client | 
             # the launch's own error is the one the state machine must see, not the bookkeeping's
             logger.exception("launch failure not recorded on the run", extra={"run_id": event.run_id})
         raise
-    ad = LaunchedAd(**launched.to_dict())
-    deps.runs.update(event.run_id, launch=ad.model_dump(mode="json"))
-    logger.info("hook launched paused", extra={"run_id": event.run_id, "hook_id": hook_id, "ad_id": ad.ad_id})
-    return ad
+    deps.runs.update(event.run_id, launch=launched.model_dump(mode="json"))
+    logger.info("hook launched paused", extra={"run_id": event.run_id, "hook_id": hook_id, "ad_id": launched.ad_id})
+    return launched
