@@ -97,3 +97,33 @@ def test_generate_refuses_corrupt_or_unsupported_images(store: ArtifactStore, da
 def test_generate_requires_upload_key(store: ArtifactStore) -> None:
     with pytest.raises(ConfigError, match="uploads/<brief>/"):
         generate(store, "")
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"not an image at all", "does not decode"),
+        (encoded(Image.new("RGB", (9000, 8000))), "claims 9000x8000 pixels"),
+        (encoded(Image.new("RGB", (300, 300), (9, 90, 200)))[:-40], "does not decode"),
+    ],
+)
+def test_hookforge_upload_refuses_a_file_as_the_provider_would(tmp_path, content: bytes, reason: str) -> None:  # type: ignore[no-untyped-def]
+    from hookforge.local.staging import check_upload
+
+    # Given a user's file that is not a usable image
+    path = tmp_path / "frame.png"
+    path.write_bytes(content)
+    # When `hookforge upload` checks it / Then the provider's own check refuses it, naming the file
+    with pytest.raises(ImageInvalid) as refused:
+        check_upload(path)
+    assert str(path) in str(refused.value) and "nothing was uploaded" in str(refused.value)
+    assert reason in str(refused.value)
+
+
+def test_hookforge_upload_keeps_a_good_image_byte_for_byte(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from hookforge.local.staging import check_upload
+
+    data = encoded(Image.new("RGB", (512, 300), (200, 30, 40)), "JPEG")
+    path = tmp_path / "mj.jpg"
+    path.write_bytes(data)
+    assert check_upload(path) == data

@@ -49,24 +49,33 @@ class UploadedImages:
                 f"uploaded image {key!r} is {size / 1e6:.1f} MB; the limit is {self.max_bytes / 1e6:.0f} MB"
             )
         data = self.ctx.store.get_bytes(key)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused just below
-                with Image.open(io.BytesIO(data)) as img:
-                    width, height = img.size
-        except Image.DecompressionBombError as e:
-            raise ImageInvalid(f"uploaded image {key!r} is a decompression bomb ({e})") from e
-        except (UnidentifiedImageError, OSError, SyntaxError):
-            width = height = 0  # check_image below names the decode problem
-        if width * height > self.max_pixels:
-            raise ImageInvalid(
-                f"uploaded image {key!r} claims {width}x{height} pixels; the limit is {self.max_pixels:,}"
-            )
-        try:
-            check_image(data, max_bytes=self.max_bytes)
-        except ImageInvalid as e:
-            raise ImageInvalid(f"uploaded image {key!r}: {e}") from e
+        check_user_image(data, f"uploaded image {key!r}", max_bytes=self.max_bytes, max_pixels=self.max_pixels)
         return GeneratedImage(data=normalise(data), mime="image/png", model="upload", seed=None)
+
+
+def check_user_image(
+    data: bytes, label: str, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_PIXELS
+) -> None:
+    """A user's image (an upload, or a file `hookforge upload` is given), checked before anything uses it:
+    at most `max_bytes`, no decompression bomb, at most `max_pixels` claimed, and a complete PNG/JPEG/WebP
+    decode (`media.check_image`). ImageInvalid names `label` and what is wrong."""
+    if len(data) > max_bytes:
+        raise ImageInvalid(f"{label} is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused just below
+            with Image.open(io.BytesIO(data)) as img:
+                width, height = img.size
+    except Image.DecompressionBombError as e:
+        raise ImageInvalid(f"{label} is a decompression bomb ({e})") from e
+    except (UnidentifiedImageError, OSError, SyntaxError):
+        width = height = 0  # check_image below names the decode problem
+    if width * height > max_pixels:
+        raise ImageInvalid(f"{label} claims {width}x{height} pixels; the limit is {max_pixels:,}")
+    try:
+        check_image(data, max_bytes=max_bytes)
+    except ImageInvalid as e:
+        raise ImageInvalid(f"{label}: {e}") from e
 
 
 def normalise(data: bytes) -> bytes:
