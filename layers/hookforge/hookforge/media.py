@@ -13,10 +13,12 @@ import subprocess
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-
-from PIL import Image, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from hookforge.errors import ImageInvalid, VideoInvalid
+
+if TYPE_CHECKING:  # Pillow loads where an image is decoded: PollVideo imports this module for `probe` alone
+    from PIL import Image
 
 FONT_PATH = Path(__file__).parent / "assets" / "fonts" / "DejaVuSans-Bold.ttf"
 
@@ -142,6 +144,8 @@ def frame_at(path: str | Path, seconds: float, *, size: tuple[int, int] | None =
     proc = subprocess.run(cmd, capture_output=True, timeout=120, check=False)
     if proc.returncode != 0 or not proc.stdout:
         raise VideoInvalid(f"{Path(path).name}: no frame at {seconds:.2f}s")
+    from PIL import Image
+
     return Image.open(io.BytesIO(proc.stdout)).convert("RGB")
 
 
@@ -167,6 +171,8 @@ def check_image(
         raise ImageInvalid("the image is empty (0 bytes)")
     if len(data) > max_bytes:
         raise ImageInvalid(f"the image is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB")
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

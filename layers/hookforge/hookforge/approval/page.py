@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import html
 import time
+from typing import TYPE_CHECKING
 
-from hookforge.approval.records import ApprovalRecord
+if TYPE_CHECKING:
+    from hookforge.approval.records import ApprovalRecord
 
 #: headers every approval response carries (the URL holds a signature: never leak it as a referrer)
 SECURITY_HEADERS = {

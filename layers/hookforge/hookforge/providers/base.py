@@ -10,14 +10,15 @@ import importlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from hookforge.config import Settings
 from hookforge.errors import ConfigError
 from hookforge.models import PromptIdea
 from hookforge.storage import ArtifactStore
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def _no_secret(env_var: str, secret_name: str) -> str:
@@ -54,6 +55,8 @@ class ProviderContext:
 
     def http_client(self, *, timeout: float = 30.0) -> httpx.Client:
         if self.http is None:
+            import httpx  # only the providers that call out over HTTP pay for it, not every step's cold start
+
             self.http = httpx.Client(timeout=timeout, follow_redirects=True)
         return self.http
 

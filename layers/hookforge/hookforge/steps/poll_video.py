@@ -19,8 +19,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import httpx
-
 from hookforge import ledger
 from hookforge.deps import Deps
 from hookforge.errors import ContentRejected, ProviderUnavailable, VideoFailed, VideoInvalid, VideoTimedOut
@@ -213,6 +211,8 @@ def _fetch(status: VideoStatus, deps: Deps, local: Path) -> None:
         return
     if not status.output_url:
         raise VideoInvalid("the provider reported success but gave no output")
+    import httpx  # here, not at the top: a poll that finds the clip still running never downloads
+
     client = deps.provider_ctx.http_client()
     written = 0
     try:
