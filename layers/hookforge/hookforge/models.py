@@ -34,7 +34,7 @@ def is_brief_name(value: str) -> bool:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    model_config = ConfigDict(extra="forbid", frozen=False, defer_build=True)
 
 
 def _known(kind: str, value: str, known: Mapping[str, object]) -> str:
