@@ -106,17 +106,21 @@ def _speed() -> None:
         store = MetricsStore(resource, TABLE)
         for h in range(HOOKS):
             store.put_hook({"hook_id": f"hk-{h:010d}", "prompt": f"bench prompt {h}", "created_at": 1_700_000_000 + h})
+        first = 0.0
         for label in ("first import", "re-import"):
             before, started, cpu = store.requests, time.perf_counter(), time.process_time()
             report = import_csv(store, text, platform="meta", source="bench.csv")
             elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
             requests = store.requests - before
             assert not report.bad, report.bad[:3]
+            rate = report.lines / elapsed
+            goal = "goal >= 2,000" if not first else f"goal > the first import's {first:,.0f}; {rate / first:.2f}x"
+            first = first or rate
             print(  # noqa: T201 - benchmark output is the product here
                 f"   metrics {label}: {report.lines:,} rows ({report.imported:,} written, {report.unchanged:,} "
-                f"unchanged) in {elapsed:.1f} s = {report.lines / elapsed:,.0f} rows/s "
-                f"({report.lines / cpu:,.0f} rows per CPU second; goal >= 2,000); {requests:,} DynamoDB "
-                f"requests = {requests / report.lines:.4f} requests/row (goal <= 0.1)"
+                f"unchanged) in {elapsed:.1f} s = {rate:,.0f} rows/s ({goal}; {report.lines / cpu:,.0f} rows per "
+                f"CPU second); {requests:,} DynamoDB requests = {requests / report.lines:.4f} requests/row "
+                "(goal <= 0.1)"
             )
         before, started = store.requests, time.perf_counter()
         stats = build_report(store)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -27,3 +28,18 @@ def seed_hooks(store: Any) -> None:
                 "created_at": 1_700_000_000 + i,
             }
         )
+
+
+class CallCounter:
+    """Counts DynamoDB operations (and their IndexName) through botocore's event hooks."""
+
+    def __init__(self, client: Any) -> None:
+        self.ops: Counter[str] = Counter()
+        self.indexed: list[str] = []
+        unique_id = f"test-counter-{id(self)}"
+        client.meta.events.register("provide-client-params.dynamodb.*", self._seen, unique_id=unique_id)
+
+    def _seen(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.ops[model.name] += 1
+        if model.name == "Query":
+            self.indexed.append(params.get("IndexName", ""))

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from typing import Any
 
 import pytest
@@ -11,21 +10,7 @@ from hookforge.metrics.ingest import import_csv
 from hookforge.metrics.model import DayRow
 from hookforge.metrics.report import build_report, winners
 from hookforge.metrics.store import MetricsStore
-from tests.unit.metrics.support import HOOKS, fixture_text
-
-
-class CallCounter:
-    """Counts DynamoDB operations (and their IndexName) through botocore's event hooks."""
-
-    def __init__(self, client: Any) -> None:
-        self.ops: Counter[str] = Counter()
-        self.indexed: list[str] = []
-        client.meta.events.register("provide-client-params.dynamodb.*", self._seen, unique_id="test-counter")
-
-    def _seen(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        self.ops[model.name] += 1
-        if model.name == "Query":
-            self.indexed.append(params.get("IndexName", ""))
+from tests.unit.metrics.support import HOOKS, TABLE, CallCounter, fixture_text
 
 
 def _row(hook_id: str, day: str, impressions: int, plays: int, line: int = 1) -> DayRow:
@@ -204,3 +189,166 @@ def test_failed_import_hands_back_its_leases_dirty_so_the_next_import_recounts(s
     store.apply([_row("hk-1a2b3c4d5e", "2026-11-02", 10, 2)])
     total = store.table.get_item(Key={"pk": "HOOK#hk-1a2b3c4d5e", "sk": "TOTAL#meta"})["Item"]
     assert (int(total["impressions"]), int(total["plays"]), int(total["days"])) == (110, 32, 2)
+
+
+def _sum_of_days(store: MetricsStore, hook_id: str) -> tuple[int, int, int]:
+    days = store.days(hook_id, "meta")
+    return sum(int(d["impressions"]) for d in days), sum(int(d["plays"]) for d in days), len(days)
+
+
+def _total_of(store: MetricsStore, hook_id: str) -> tuple[int, int, int]:
+    total = store.table.get_item(Key={"pk": f"HOOK#{hook_id}", "sk": "TOTAL#meta"}, ConsistentRead=True)["Item"]
+    assert "lock_owner" not in total and "dirty" not in total
+    return int(total["impressions"]), int(total["plays"]), int(total["days"])
+
+
+def test_reimport_that_changes_nothing_takes_no_lease_and_writes_nothing(store: MetricsStore) -> None:
+    # Given 300 days over three hooks imported once
+    days = [f"2026-{1 + d // 28:02d}-{1 + d % 28:02d}" for d in range(100)]
+    rows = [_row(h, day, 1000 + d, 300, line=d) for h in HOOKS for d, day in enumerate(days)]
+    store.apply(rows)
+    counter = CallCounter(store.client)
+    # When the same rows are imported again
+    result = store.apply(rows)
+    # Then it only read which totals exist (one request) and the rows' stored figures (100 rows a request):
+    # no total was leased or written
+    assert (result.written, result.unchanged, result.hooks) == (0, 300, set(HOOKS))
+    assert dict(counter.ops) == {"BatchGetItem": 1 + 3}
+
+
+def test_first_import_of_a_hook_reads_none_of_its_day_rows(store: MetricsStore) -> None:
+    # Given hooks with no data yet
+    counter = CallCounter(store.client)
+    # When 300 of their days are imported
+    rows = [_row(h, f"2026-{1 + d // 28:02d}-{1 + d % 28:02d}", 1000, 300, line=d) for h in HOOKS for d in range(100)]
+    result = store.apply(rows)
+    # Then one read found that their totals do not exist (so neither do their day rows): no day row was read
+    assert result.written == 300
+    assert (counter.ops["BatchGetItem"], counter.ops["UpdateItem"], counter.ops["PutItem"]) == (1, 3, 3)
+    assert all(_total_of(store, h) == _sum_of_days(store, h) == (100_000, 30_000, 100) for h in HOOKS)
+
+
+def test_changed_day_leases_only_its_own_hooks_total_and_sets_it_exactly(store: MetricsStore) -> None:
+    # Given two hooks with three days each
+    rows = [_row(h, f"2026-11-0{d}", 100 * d, 10 * d) for h in HOOKS[:2] for d in (1, 2, 3)]
+    store.apply(rows)
+    counter = CallCounter(store.client)
+    # When the second day of the first hook is restated (the platform counted more) and all rows come again
+    rows[1] = _row(HOOKS[0], "2026-11-02", 250, 40)
+    result = store.apply(rows)
+    # Then one total is leased (UpdateItem) and written (PutItem), one day row set, and the total is the days' sum
+    assert (result.written, result.unchanged) == (1, 5)
+    assert (counter.ops["UpdateItem"], counter.ops["PutItem"], counter.ops["BatchWriteItem"]) == (1, 1, 1)
+    assert _total_of(store, HOOKS[0]) == _sum_of_days(store, HOOKS[0]) == (100 + 250 + 300, 10 + 40 + 30, 3)
+    assert _total_of(store, HOOKS[1]) == _sum_of_days(store, HOOKS[1]) == (600, 60, 3)
+
+
+def _another_import_after_the_first_read(
+    store: MetricsStore, rows: list[DayRow], *, read: tuple[str, ...] = ("figures",)
+) -> list[bool]:
+    """Another importer (its own client) sets `rows` right after our lease-free read of `read` (the day rows'
+    figures; ("pk", "sk"): which totals exist), before our lease; -> [True, False] once it has."""
+    other = MetricsStore(_resource(store), TABLE)
+    armed: list[bool] = []
+
+    def arm(params: dict[str, Any], **_: Any) -> None:
+        request = next(iter(params["RequestItems"].values()))
+        if not armed and tuple(request.get("ExpressionAttributeNames", {}).values()) == read:
+            armed.append(True)
+
+    def race(**_: Any) -> None:
+        if armed == [True]:
+            armed.append(False)
+            other.apply(rows)
+
+    store.client.meta.events.register("provide-client-params.dynamodb.BatchGetItem", arm, unique_id="race-arm")
+    store.client.meta.events.register("after-call.dynamodb.BatchGetItem", race, unique_id="race")
+    return armed
+
+
+def test_row_changed_by_another_import_after_the_first_read_is_read_again_under_the_lease(
+    store: MetricsStore,
+) -> None:
+    # Given a day stored at 100 impressions
+    store.apply([_row(HOOKS[0], "2026-11-01", 100, 30), _row(HOOKS[0], "2026-11-02", 10, 1)])
+    # And another import that sets it to 500 just after our import read it (while no lease is held)
+    raced = _another_import_after_the_first_read(store, [_row(HOOKS[0], "2026-11-01", 500, 60)])
+    try:
+        # When our import sets it to 200
+        result = store.apply([_row(HOOKS[0], "2026-11-01", 200, 40)])
+    finally:
+        store.client.meta.events.unregister("after-call.dynamodb.BatchGetItem", unique_id="race")
+        store.client.meta.events.unregister("provide-client-params.dynamodb.BatchGetItem", unique_id="race-arm")
+    # Then our figure replaces the other import's (read again under the lease), and the total is the days' sum
+    assert raced == [True, False] and result.written == 1
+    assert _total_of(store, HOOKS[0]) == _sum_of_days(store, HOOKS[0]) == (210, 41, 2)
+
+
+def test_row_found_unchanged_then_changed_by_another_import_keeps_the_later_figure_and_exact_totals(
+    store: MetricsStore,
+) -> None:
+    # Given a day stored at 100 impressions, and another import that sets it to 500 just after we read it
+    store.apply([_row(HOOKS[0], "2026-11-01", 100, 30)])
+    raced = _another_import_after_the_first_read(store, [_row(HOOKS[0], "2026-11-01", 500, 60)])
+    try:
+        # When our import brings the same 100 again
+        result = store.apply([_row(HOOKS[0], "2026-11-01", 100, 30)])
+    finally:
+        store.client.meta.events.unregister("after-call.dynamodb.BatchGetItem", unique_id="race")
+        store.client.meta.events.unregister("provide-client-params.dynamodb.BatchGetItem", unique_id="race-arm")
+    # Then ours was unchanged when read and is not written over the later figure; the total matches the day
+    assert raced == [True, False] and (result.written, result.unchanged) == (0, 1)
+    assert _total_of(store, HOOKS[0]) == _sum_of_days(store, HOOKS[0]) == (500, 60, 1)
+
+
+def test_first_rows_of_a_hook_written_by_another_import_after_the_first_read_keep_totals_exact(
+    store: MetricsStore,
+) -> None:
+    # Given a hook without data, and another import that writes its first days just after our import found
+    # that the hook's total does not exist
+    raced = _another_import_after_the_first_read(
+        store, [_row(HOOKS[0], "2026-11-01", 500, 60), _row(HOOKS[0], "2026-11-02", 7, 1)], read=("pk", "sk")
+    )
+    try:
+        # When our import sets the first day and a third one
+        result = store.apply([_row(HOOKS[0], "2026-11-01", 200, 40), _row(HOOKS[0], "2026-11-03", 10, 2)])
+    finally:
+        store.client.meta.events.unregister("after-call.dynamodb.BatchGetItem", unique_id="race")
+        store.client.meta.events.unregister("provide-client-params.dynamodb.BatchGetItem", unique_id="race-arm")
+    # Then our lease found the total created by the other import and read the rows again: the total is exact
+    assert raced == [True, False] and result.written == 2
+    assert _total_of(store, HOOKS[0]) == _sum_of_days(store, HOOKS[0]) == (217, 43, 3)
+
+
+def test_rows_stored_in_the_older_layout_are_rewritten_once_then_only_read(store: MetricsStore) -> None:
+    # Given days stored by an older import: hook, platform and day repeated, `figures` without the row's key
+    rows = [_row(HOOKS[0], f"2026-11-0{d}", 100 * d, 10 * d) for d in (1, 2)]
+    store.apply(rows)
+    for row in rows:
+        store.table.update_item(
+            Key=dict(zip(("pk", "sk"), row.key, strict=True)),
+            UpdateExpression="SET figures = :f, hook_id = :h, platform = :p, #d = :d, version = :v",
+            ExpressionAttributeNames={"#d": "day"},
+            ExpressionAttributeValues={
+                ":f": f"{row.impressions}|{row.plays}|0|0|0.0",
+                ":h": row.hook_id,
+                ":p": "meta",
+                ":d": row.day,
+                ":v": 3,
+            },
+        )
+    # When the same days are imported twice
+    first = store.apply(rows)
+    counter = CallCounter(store.client)
+    second = store.apply(rows)
+    # Then neither import changes a figure or the total; the first rewrites the rows, the second only reads
+    assert (first.written, first.unchanged, second.written, second.unchanged) == (0, 2, 0, 2)
+    assert dict(counter.ops) == {"BatchGetItem": 2}
+    assert _total_of(store, HOOKS[0]) == _sum_of_days(store, HOOKS[0]) == (300, 30, 2)
+
+
+def test_days_carry_the_hook_platform_and_day_of_their_key(store: MetricsStore) -> None:
+    store.apply([_row(HOOKS[0], "2026-11-01", 100, 30)])
+    [day] = store.days(HOOKS[0])
+    assert (day["hook_id"], day["platform"], day["day"]) == (HOOKS[0], "meta", "2026-11-01")
+    assert day["ad_name"] == f"ad | {HOOKS[0]}"

@@ -25,7 +25,7 @@ from tests.support.ad_platforms import (
     TikTokStandIn,
     day_numbers,
 )
-from tests.unit.metrics.support import HOOKS
+from tests.unit.metrics.support import HOOKS, CallCounter
 
 SINCE, UNTIL = date(2026, 11, 25), date(2026, 12, 1)
 ADS = [
@@ -178,6 +178,40 @@ def test_a_restated_day_replaces_what_was_stored_and_a_repeat_sync_changes_nothi
     third = sync_source(store, _meta(standin, []), since=SINCE, until=UNTIL)
     assert third.imported == 0 and third.unchanged == 28
     assert int(_total(store, HOOKS[0], "meta")["impressions"]) == first + 1000
+
+
+def test_a_resync_that_changes_nothing_takes_no_lease_and_writes_nothing(store: MetricsStore) -> None:
+    # Given a week of two hooks' ads synced from TikTok
+    standin = TikTokStandIn(ADS[:2], SINCE, UNTIL)
+    sync_source(store, _tiktok(standin, []), since=SINCE, until=UNTIL)
+    totals = [_total(store, h, "tiktok") for h in HOOKS[:2]]
+    counter = CallCounter(store.client)
+    # When the same week is synced again and TikTok restated nothing
+    again = sync_source(store, _tiktok(standin, []), since=SINCE, until=UNTIL)
+    # Then the sync read the launched ads (Query), which totals exist and the rows' figures, and wrote nothing
+    assert (again.imported, again.unchanged, again.hooks) == (0, 14, sorted(HOOKS[:2]))
+    assert dict(counter.ops) == {"Query": 1, "BatchGetItem": 2}
+    assert [_total(store, h, "tiktok") for h in HOOKS[:2]] == totals
+
+
+def test_a_resync_with_a_restated_day_leases_that_hook_only_and_sets_its_total_exactly(store: MetricsStore) -> None:
+    # Given a week of two hooks' ads synced from TikTok
+    standin = TikTokStandIn(ADS[:2], SINCE, UNTIL)
+    sync_source(store, _tiktok(standin, []), since=SINCE, until=UNTIL)
+    other = _total(store, HOOKS[1], "tiktok")
+    counter = CallCounter(store.client)
+    # When TikTok restates two days of the first hook's ad and the week is synced again
+    standin.restated.update({(ADS[0].ad_id, "2026-11-28"): 300, (ADS[0].ad_id, "2026-11-30"): 7})
+    again = sync_source(store, _tiktok(standin, []), since=SINCE, until=UNTIL)
+    # Then only the first hook's total is leased and written, set (not added) to the restated week
+    assert (again.imported, again.unchanged) == (2, 12)
+    assert (counter.ops["UpdateItem"], counter.ops["PutItem"], counter.ops["BatchWriteItem"]) == (1, 1, 1)
+    total = _total(store, HOOKS[0], "tiktok")
+    assert int(total["impressions"]) == _expected(standin, ADS[0].ad_id, SINCE, UNTIL)
+    days = store.days(HOOKS[0], "tiktok")
+    assert int(total["impressions"]) == sum(int(d["impressions"]) for d in days) and int(total["days"]) == 7
+    assert "lock_owner" not in total and "dirty" not in total
+    assert _total(store, HOOKS[1], "tiktok") == other
 
 
 def test_an_unknown_currency_and_an_unregistered_hook_are_recorded_skips(store: MetricsStore) -> None:

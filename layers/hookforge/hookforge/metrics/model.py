@@ -16,9 +16,11 @@ platform total     HOOK#<hook_id> / TOTAL#<platform>               RANK#<platfor
   (aspect -> S3 key), poster_key, created_at.
 - day row: what one ad that carries the hook did on one platform on one day, *as last reported*:
   impressions, plays (the platform's hook-rate numerator: Meta 3-second video plays, TikTok 2-second
-  video views), holds (Meta ThruPlays, TikTok 6-second video views), spend, clicks, ad name,
-  `figures` (those numbers in one string, what a re-import compares first) and `version` (incremented on
-  every change). `<ad>` is a short hash of the ad name, so one hook that
+  video views), holds (Meta ThruPlays, TikTok 6-second video views), spend, clicks, ad name (a synced row
+  adds ad_id, placement and currency) and `figures` (its key and those numbers in one string, the one
+  attribute an import reads before deciding what to write). The hook, platform and day are in the key,
+  not repeated (the store's `days` returns them with each row): every attribute costs moto a pass over the
+  item on each write. `<ad>` is a short hash of the ad name, so one hook that
   runs in several ads adds up, while the same ad's day is *set*, never added (reports are cumulative).
 - platform total: the sums of every day row of the hook on that platform, `days`, `hook_rate`, the
   hook's prompt/preset/poster_key copied in so a ranking read needs no second lookup, and while an
@@ -28,11 +30,15 @@ Access patterns
 ---------------
 1. Register a hook ............................ PutItem HOOK#id/HOOK
 2. Is this hook id known? (import validation) . BatchGetItem HOOK#id/HOOK (100 per request)
-3. Import rows (set per day, exact totals) .... per touched hook x platform total: UpdateItem takes a
-   lease (condition: no live lease; marks it dirty); BatchGetItem the old day rows (100 per request);
+3. Import rows (set per day, exact totals) .... BatchGetItem which of the rows' totals exist, then the
+   stored `figures` of the rows whose total exists (100 per request, no lease; a day row never exists
+   without its total); then per hook x platform total with a changed row: UpdateItem takes a lease
+   (condition: no live lease; marks it dirty); BatchGetItem those rows again under it (100 per request;
+   not when the lease created the total);
    BatchWriteItem the changed ones (25 per request; a day row is *set*, so repeating it is harmless);
    Put the total = old total + the changed rows' differences, condition: we still hold the lease
    (which it drops). A total found dirty was left by an import that died: it is recounted (Query).
+   An import or sync that changes nothing makes only the first reads.
 4. Rank hooks by hook rate on a platform ...... Query GSI ByHookRate gsi1pk=RANK#<platform>, descending
 5. Every registered hook (zeros before data) .. Query GSI ByHookRate gsi1pk=HOOKS
 6. A hook's daily series (sparkline, dates) .... Query pk=HOOK#id, sk begins_with DAY#<platform>#
@@ -46,6 +52,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 #: platforms whose numbers we understand; each maps to the definitions of its figures
 PLATFORMS: tuple[str, ...] = ("meta", "tiktok", "generic")
@@ -93,8 +100,10 @@ def hook_pk(hook_id: str) -> str:
     return f"HOOK#{hook_id}"
 
 
+@lru_cache(maxsize=1 << 16)
 def ad_key(ad_name: str) -> str:
-    """A short stable key for the ad a row came from (same ad -> same day row)."""
+    """A short stable key for the ad a row came from (same ad -> same day row); a report repeats its ads on
+    every day, so each name is hashed once."""
     return hashlib.sha1(ad_name.strip().encode()).hexdigest()[:10]
 
 

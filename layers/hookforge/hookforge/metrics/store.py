@@ -1,19 +1,27 @@
 """Data access for the metrics table (layout and access patterns: `hookforge.metrics.model`).
 
-Writes are batched: day rows are read with BatchGetItem (100 keys) and the changed ones set with
-BatchWriteItem (25 items), so a large import costs a few hundredths of a request per row. Day rows are
-*set* (reports are cumulative), never added to, so re-imports and overlapping reports are idempotent.
+Writes are batched and compared first: before taking any lease an import reads which of its hook x platform
+totals exist and, for those, the stored figures of its day rows (BatchGetItem, 100 keys a request whatever
+hook they belong to); only the totals with a row that differs (or is new) go on to the write below. A
+re-import or re-sync that changes nothing costs about one read per 100 rows and takes no lease. Day rows
+are *set* (reports are cumulative), never added to, so re-imports and overlapping reports are idempotent.
 
-Totals stay exact through a lease per hook x platform total: a conditional UpdateItem takes it (and
-marks the total dirty), the changed day rows' differences are added, and a Put conditional on still
-holding the lease writes the new total and drops the lease. An import holds one lease at a time (it
-writes hook after hook), so concurrent importers wait rather than deadlock; an importer that died
-half-way leaves the total dirty, and the next lease holder recounts it from the day rows (one Query).
-Cost: 2 requests per total touched, plus the batches.
+Totals stay exact through a lease per hook x platform total: a conditional UpdateItem takes it (and marks
+the total dirty); the rows to write are read again under it, since another import may have set them after
+the first read (not when the lease created the total: a day row is only written under its total's lease,
+so none exists yet); the changed ones are set with BatchWriteItem (25 items) and their differences added;
+and a Put conditional on still holding the lease writes the new total and drops the lease. An import holds
+one lease at a time (it writes hook after hook), so concurrent importers wait rather than deadlock; an
+importer that died half-way leaves the total dirty, and the next lease holder recounts it from the day rows
+(one Query). Cost: 2 requests per total with a changed row, plus the batches.
 
 Why not TransactWriteItems? It would work on AWS, but moto copies the whole table for each transaction
 item and sorts every item of the table on each Query, which makes a 100 000-row local import quadratic;
-the lease design keeps the hot path to batch reads and writes and needs no Query at all.
+the lease design keeps the hot path to batch reads and writes and needs no Query at all. Why so few
+attributes per day row, and the row's key inside `figures`? moto measures the whole item again for each
+attribute it stores and converts the whole item again for each attribute a read projects: a day row keeps
+what its readers need (hook, platform and day are in its key; `days` puts them back), and the first read
+projects one attribute that says both which row it is and what it holds.
 """
 
 from __future__ import annotations
@@ -52,11 +60,12 @@ BATCH_WRITE_MAX = 25
 BATCH_GET_MAX = 100
 #: rows checked against the registered hooks and summed into the spool at a time
 SPOOL_BATCH = 10_000
-#: the attributes of a stored day row an import compares against
-_DAY_READ = ("pk", "sk", *COUNTERS, "spend", "version")
-#: what a re-import reads first: a day row's figures in one attribute (moto's cost, and DynamoDB's bytes, grow
-#: with the attributes read); only the rows whose figures differ are then read in full
-_DAY_CHECK = ("pk", "sk", "figures")
+#: summed rows compared with the table at a time (read back from the spool: memory holds one window)
+COMPARE_WINDOW = 5_000
+#: what an import reads first, without a lease: `figures` alone names its row and holds its numbers
+_DAY_CHECK = ("figures",)
+#: what it reads again under the lease, of the rows it means to write: the numbers the total's delta subtracts
+_DAY_READ = ("pk", "sk", *COUNTERS, "spend", "figures")
 #: hook fields copied onto each total so a ranking read is one Query
 HOOK_FIELDS = ("run_id", "brief", "prompt", "preset", "poster_key", "image_provider", "video_provider", "created_at")
 
@@ -123,9 +132,10 @@ class MetricsStore:
         """Set each (hook, platform, day, ad) to the reported figures; keep totals exact (pattern 3).
 
         Rows of one ad, hook and day in the same input (breakdowns such as placement) are summed first, on
-        disk: `rows` may be a stream of any length, memory holds one batch. Nothing is written before the
-        last row is read, so an input that fails to parse half-way changes nothing. Then each hook x platform
-        is written in turn under its lease; `tally` (returned) counts lines written, unchanged and bad as it goes.
+        disk: `rows` may be a stream of any length, memory holds one window. Nothing is written before the
+        last row is read, so an input that fails to parse half-way changes nothing. Then the stored figures are
+        compared, a window at a time, and each hook x platform with a changed row is written under its lease;
+        `tally` (returned) counts lines written, unchanged and bad as it goes.
         """
         tally = Tally() if tally is None else tally
         with DaySpool() as spool:
@@ -133,9 +143,36 @@ class MetricsStore:
             for batch in _batches(rows, SPOOL_BATCH):
                 spool.add(self._known_rows(batch, tally, unknown))
             # the spool reads back in key order: one hook x platform after the other, its days together
-            for group, items in groupby(spool.rows(), key=lambda item: (item[0].hook_id, item[0].platform)):
-                self._apply_group(group, items, tally)
+            for window in _batches(spool.rows(), COMPARE_WINDOW):
+                self._apply_window(window, tally)
         return tally
+
+    def _apply_window(self, window: list[tuple[DayRow, int]], tally: Tally) -> None:
+        """Compare a window of summed rows with the table (no lease), then write the groups that changed.
+
+        Nothing read here decides a write: a row found unchanged is left alone, and one found changed is
+        compared again under its total's lease. So the rows of a total that does not exist yet (nothing of
+        that hook x platform was ever written: a lease creates the total before any of its day rows) are not
+        read at all."""
+        totals = list(dict.fromkeys((hook_pk(row.hook_id), total_sk(row.platform)) for row, _ in window))
+        existing = {(i["pk"], i["sk"]) for i in self._batch_get_all(_keys(totals), attributes=("pk", "sk"))}
+        figures: dict[tuple[str, str], str] = {}
+        for row, _ in window:
+            if (hook_pk(row.hook_id), total_sk(row.platform)) in existing:
+                key = row.key
+                figures[key] = _figures(row, key)
+        # a row stored before `figures` named its row matches none of ours: it is compared again under the lease
+        stored = {f for i in self._batch_get_all(_keys(figures), attributes=_DAY_CHECK) if (f := i.get("figures"))}
+        for group, items in groupby(window, key=lambda item: (item[0].hook_id, item[0].platform)):
+            changed: list[tuple[DayRow, int]] = []
+            for row, lines in items:
+                if figures.get(row.key, "") in stored:
+                    tally.unchanged += lines
+                else:
+                    changed.append((row, lines))
+            if changed:
+                self._apply_group(group, changed, tally)
+            tally.hooks.add(group[0])
 
     def _known_rows(self, batch: list[DayRow], tally: Tally, unknown: set[str]) -> list[DayRow]:
         """The rows of registered hooks; the others are bad rows, each with its own line."""
@@ -151,14 +188,14 @@ class MetricsStore:
                 )
         return good
 
-    def _apply_group(self, group: tuple[str, str], items: Iterable[tuple[DayRow, int]], tally: Tally) -> None:
-        """Write one hook x platform's summed day rows under its lease, then its new total."""
+    def _apply_group(self, group: tuple[str, str], items: list[tuple[DayRow, int]], tally: Tally) -> None:
+        """Write one hook x platform's changed day rows under its lease, then its new total."""
         token = uuid.uuid4().hex
-        base = self._acquire(group, token)
+        base, new_total = self._acquire(group, token)
         delta = _zero()
         try:
             for chunk in _batches(items, BATCH_GET_MAX):
-                changed = self._write_days([row for row, _ in chunk])
+                changed = self._write_days([row for row, _ in chunk], new_total=new_total)
                 for row, lines in chunk:
                     if row.key in changed:
                         tally.written += lines
@@ -170,7 +207,6 @@ class MetricsStore:
             # hand back the lease left dirty: the next import recounts this total instead of waiting for it
             self._abandon(group, token)
             raise
-        tally.hooks.add(group[0])
 
     def _abandon(self, group: tuple[str, str], token: str) -> None:
         try:
@@ -185,31 +221,32 @@ class MetricsStore:
                 return  # no longer ours: whoever holds it now recounts
             logger.exception("could not hand back a metrics lease", extra={"hook_id": group[0], "platform": group[1]})
 
-    def _write_days(self, chunk: list[DayRow]) -> dict[tuple[str, str], dict[str, Any] | None]:
-        """Set the chunk's day rows (idempotent puts); changed key -> the stored row it replaced (or None)."""
-        figures = {r.key: _figures(r) for r in chunk}
-        stored = {(i["pk"], i["sk"]): i.get("figures") for i in self._batch_get(_keys(figures), attributes=_DAY_CHECK)}
-        # rows stored with other figures (or before rows kept their figures) are read in full: the total's delta
-        stale = [k for k, f in figures.items() if k in stored and stored[k] != f]
-        old = {(i["pk"], i["sk"]): i for i in self._batch_get(_keys(stale), attributes=_DAY_READ)} if stale else {}
+    def _write_days(
+        self, chunk: list[DayRow], *, new_total: bool
+    ) -> dict[tuple[str, str], dict[str, Any] | None]:
+        """Set the chunk's day rows (idempotent puts) under the lease; changed key -> the stored row it replaced
+        (or None). The rows are read again first (another import may have set them since the lease-free read),
+        unless our lease created the total: then no day row of it existed, and none can appear while we hold it."""
+        items = {r.key: _day_item(r) for r in chunk}
+        old = {} if new_total else {(i["pk"], i["sk"]): i for i in self._batch_get(_keys(items), attributes=_DAY_READ)}
         puts: list[dict[str, Any]] = []
         changed: dict[tuple[str, str], dict[str, Any] | None] = {}
-        for row in chunk:
-            if row.key in stored and stored[row.key] == figures[row.key]:
-                continue
-            before = old.get(row.key)
-            item = _day_item(row, before)
-            if before is not None and all(before.get(k) == item[k] for k in (*COUNTERS, "spend")):
+        for key, item in items.items():
+            before = old.get(key)
+            if before is not None and before.get("figures") == item["figures"]:
                 continue
             puts.append(item)
-            changed[row.key] = before
+            if before is None or any(before.get(k) != item[k] for k in (*COUNTERS, "spend")):
+                changed[key] = before
+            # else: a row stored in an older layout with the same numbers, rewritten once (the total moves by 0)
         for i in range(0, len(puts), BATCH_WRITE_MAX):
             self._batch_write(puts[i : i + BATCH_WRITE_MAX])
         return changed
 
     # ---------------------------------------------------------------------------------- leases
-    def _acquire(self, group: tuple[str, str], token: str) -> dict[str, Any]:
-        """Take the lease on one total; its counters to add deltas to (recounted if left dirty)."""
+    def _acquire(self, group: tuple[str, str], token: str) -> tuple[dict[str, Any], bool]:
+        """Take the lease on one total: its counters to add deltas to (recounted if left dirty), and whether the
+        lease created the total (nothing of this hook x platform was written before)."""
         hook_id, platform = group
         key = {"pk": hook_pk(hook_id), "sk": total_sk(platform)}
         deadline = time.monotonic() + self.lease_wait
@@ -237,12 +274,12 @@ class MetricsStore:
         if old and old.get("dirty"):
             # the previous holder stopped between its day writes and its total: count the days again
             logger.info("metrics total left unfinished; recounting", extra={"hook_id": hook_id, "platform": platform})
-            return self._recount(hook_id, platform)
+            return self._recount(hook_id, platform), False
         base = _zero()
         if old:
             for k in base:
                 base[k] = old.get(k, base[k])
-        return base
+        return base, old is None
 
     def _release(
         self,
@@ -308,10 +345,16 @@ class MetricsStore:
         return self._query_gsi(rank_pk(platform), newest_first=True)
 
     def days(self, hook_id: str, platform: str | None = None) -> list[dict[str, Any]]:
-        """The day rows of one hook, oldest first (pattern 6)."""
+        """The day rows of one hook, oldest first (pattern 6), with the hook id, platform and day of their key."""
         prefix = f"DAY#{platform}#" if platform else "DAY#"
         cond = Key("pk").eq(hook_pk(hook_id)) & Key("sk").begins_with(prefix)
-        return self._query(KeyConditionExpression=cond)
+        out = self._query(KeyConditionExpression=cond)
+        for d in out:
+            _, day_platform, day, _ = str(d["sk"]).split("#", 3)
+            d.setdefault("hook_id", hook_id)
+            d.setdefault("platform", day_platform)
+            d.setdefault("day", day)
+        return out
 
     def _query_gsi(self, partition: str, *, newest_first: bool) -> list[dict[str, Any]]:
         return self._query(
@@ -336,6 +379,10 @@ class MetricsStore:
             if pending:
                 time.sleep(delay * random.random())
                 delay = min(1.0, delay * 2)
+
+    def _batch_get_all(self, keys: list[dict[str, str]], *, attributes: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+        for chunk in _batches(keys, BATCH_GET_MAX):
+            yield from self._batch_get(chunk, attributes=attributes)
 
     def _batch_get(self, keys: list[dict[str, str]], *, attributes: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -368,28 +415,27 @@ def _accumulate(delta: dict[str, Any], row: DayRow, before: dict[str, Any] | Non
         delta["days"] += 1
 
 
-def _day_item(row: DayRow, before: dict[str, Any] | None) -> dict[str, Any]:
-    pk, sk = row.key
+def _day_item(row: DayRow) -> dict[str, Any]:
+    """A day row as stored: its key (hook, platform, day, ad), the ad's name and numbers, and `figures`."""
+    pk, sk = key = row.key
     return {
         "pk": pk,
         "sk": sk,
-        "hook_id": row.hook_id,
-        "platform": row.platform,
-        "day": row.day,
         "ad_name": row.ad_name,
         **{c: getattr(row, c) for c in COUNTERS},
         "spend": _dec(row.spend),
         # what a synced row adds (empty on imports): the ad id, its placement and the spend's currency
         **{k: v for k in ("ad_id", "placement", "currency") if (v := getattr(row, k))},
-        "figures": _figures(row),
-        "version": int(before["version"]) + 1 if before else 1,
-        "updated_at": int(time.time()),
+        "figures": _figures(row, key),
     }
 
 
-def _figures(row: DayRow) -> str:
-    """The figures an import sets, as one string: equal strings, equal figures."""
-    return "|".join([*(str(getattr(row, c)) for c in COUNTERS), str(_dec(row.spend))])
+def _figures(row: DayRow, key: tuple[str, str]) -> str:
+    """The row's key and the figures an import sets, as one string: equal strings, same row and same figures.
+
+    The key is in it so that a read of this one attribute says which row it came from (BatchGetItem answers
+    in no particular order)."""
+    return "|".join([*key, *(str(getattr(row, c)) for c in COUNTERS), str(_dec(row.spend))])
 
 
 def _keys(keys: Iterable[tuple[str, str]]) -> list[dict[str, str]]:

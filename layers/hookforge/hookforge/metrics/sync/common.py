@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from hookforge.metrics.model import DEFINITIONS
+
 #: waits out a throttle; tests inject a recorder so nothing really sleeps
 Sleeper = Callable[[float], None]
 
@@ -39,6 +41,43 @@ class AdDay:
     clicks: int
     spend: float
     currency: str
+
+
+def ad_day(
+    platform: str,
+    *,
+    ad_id: str,
+    ad_name: str,
+    day: str,
+    placement: str,
+    impressions: int,
+    plays: int,
+    holds: int,
+    clicks: int,
+    spend: float,
+    currency: str,
+) -> AdDay:
+    """The `AdDay` of one platform record whose figures hold together: plays <= impressions, holds <= plays.
+
+    ValueError names the platform's own figures ("3-second video plays", "6-second video views", ...)."""
+    names = DEFINITIONS[platform]
+    if plays > impressions:
+        raise ValueError(f"{names.plays} ({plays}) exceed impressions ({impressions})")
+    if holds > plays:
+        raise ValueError(f"{names.holds} ({holds}) exceed {names.plays} ({plays})")
+    return AdDay(
+        platform=platform,
+        ad_id=ad_id,
+        ad_name=ad_name,
+        day=day,
+        placement=placement,
+        impressions=impressions,
+        plays=plays,
+        holds=holds,
+        clicks=clicks,
+        spend=spend,
+        currency=currency,
+    )
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from hookforge.metrics.sync.common import (
     Skip,
     Sleeper,
     WaitBudget,
+    ad_day,
     count,
     money,
     same_origin,
@@ -302,22 +303,15 @@ def parse_record(record: Any) -> AdDay:
     if not ad_id:
         raise ValueError("no ad_id")
     placement = ":".join(str(record.get(b) or "") for b in BREAKDOWNS).strip(":") or "all"
-    impressions = count(record.get("impressions"), "impressions")
-    plays = _action(record.get("actions"), "video_view")
-    holds = _action(record.get("video_thruplay_watched_actions"), "video_view")
-    if plays > impressions:
-        raise ValueError(f"3-second video plays ({plays}) exceed impressions ({impressions})")
-    if holds > plays:
-        raise ValueError(f"ThruPlays ({holds}) exceed 3-second video plays ({plays})")
-    return AdDay(
-        platform="meta",
+    return ad_day(
+        "meta",
         ad_id=ad_id,
         ad_name=str(record.get("ad_name") or ""),
         day=day,
         placement=placement.lower(),
-        impressions=impressions,
-        plays=plays,
-        holds=holds,
+        impressions=count(record.get("impressions"), "impressions"),
+        plays=_action(record.get("actions"), "video_view"),
+        holds=_action(record.get("video_thruplay_watched_actions"), "video_view"),
         clicks=count(record.get("clicks"), "clicks"),
         spend=money(record.get("spend")),
         currency=str(record.get("account_currency") or "").upper(),

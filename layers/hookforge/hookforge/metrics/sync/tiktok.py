@@ -24,7 +24,18 @@ from typing import Any
 import httpx
 
 from hookforge.errors import AdTokenExpired, ConfigError, ProviderError, ProviderThrottled, ProviderUnavailable
-from hookforge.metrics.sync.common import AdDay, Fetched, Redactor, Skip, Sleeper, WaitBudget, count, money, spans
+from hookforge.metrics.sync.common import (
+    AdDay,
+    Fetched,
+    Redactor,
+    Skip,
+    Sleeper,
+    WaitBudget,
+    ad_day,
+    count,
+    money,
+    spans,
+)
 
 REPORT_PATH = "/open_api/v1.3/report/integrated/get/"
 INFO_PATH = "/open_api/v1.3/advertiser/info/"
@@ -176,22 +187,15 @@ def parse_record(record: Any, currency: str) -> AdDay:
         raise ValueError("no ad_id")
     day = str(dims.get("stat_time_day") or "")[:10]
     date.fromisoformat(day)
-    impressions = count(metrics.get("impressions"), "impressions")
-    plays = count(metrics.get("video_watched_2s"), "video_watched_2s")
-    holds = count(metrics.get("video_watched_6s"), "video_watched_6s")
-    if plays > impressions:
-        raise ValueError(f"2-second video views ({plays}) exceed impressions ({impressions})")
-    if holds > plays:
-        raise ValueError(f"6-second video views ({holds}) exceed 2-second video views ({plays})")
-    return AdDay(
-        platform="tiktok",
+    return ad_day(
+        "tiktok",
         ad_id=ad_id,
         ad_name=str(metrics.get("ad_name") or ""),
         day=day,
         placement="tiktok",
-        impressions=impressions,
-        plays=plays,
-        holds=holds,
+        impressions=count(metrics.get("impressions"), "impressions"),
+        plays=count(metrics.get("video_watched_2s"), "video_watched_2s"),
+        holds=count(metrics.get("video_watched_6s"), "video_watched_6s"),
         clicks=count(metrics.get("clicks"), "clicks"),
         spend=money(metrics.get("spend")),
         currency=currency,
