@@ -137,3 +137,11 @@ def test_tracer_decorators_are_powertools_own_when_tracing_is_on() -> None:
     assert result["wraps"] == [True, True, True]
     assert result["answers"] == [{"echo": 1}, {"echo": 2}, {"echo": 3}]
     assert result["xray"] is True
+
+
+def test_steps_outside_metrics_load_no_metrics_store_or_report() -> None:
+    # When StartRun is imported (its S3 trigger needs one constant of the metrics import)
+    result = _run_fresh(_PROBE.format(module="functions.start_run.app"), POWERTOOLS_TRACE_DISABLED="true")
+    # Then the metrics package gave that constant without loading its store, report or statistics
+    assert "hookforge.metrics.ingest" in result["modules"]
+    assert [m for m in ("hookforge.metrics.store", "hookforge.metrics.report") if m in result["modules"]] == []
