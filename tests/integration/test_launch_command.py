@@ -15,7 +15,14 @@ from typer.testing import CliRunner
 from hookforge.cli import app
 from hookforge.local import LocalEngine
 from tests.conftest import ROOT
-from tests.support.ad_platforms import META_ACCOUNT, META_TOKEN, VERSION, MetaStandIn, multipart_or_form, serve
+from tests.support.ad_platforms import (
+    META_ACCOUNT,
+    META_TOKEN,
+    VERSION,
+    MetaStandIn,
+    assert_no_request_asks_for_active,
+    serve,
+)
 
 HOOK = "hk-1a2b3c4d5e"
 RUN = "run-20261201-000000-1a2b3c4d5e"
@@ -65,14 +72,6 @@ def _env(monkeypatch: pytest.MonkeyPatch, graph_url: str) -> None:
     monkeypatch.setenv("META_AD_ACCOUNT_ID", META_ACCOUNT)
 
 
-def _no_request_asks_for_active(standin: MetaStandIn) -> None:
-    for request in standin.requests:
-        fields = {**dict(request.url.params), **(multipart_or_form(request) if request.method == "POST" else {})}
-        for key, value in fields.items():
-            text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-            assert "ACTIVE" not in text.upper().replace("INACTIVE", ""), (request.url.path, key)
-
-
 def test_top_level_launch_creates_a_paused_ad_as_the_ad_sets_page_when_no_page_is_given(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -94,7 +93,7 @@ def test_top_level_launch_creates_a_paused_ad_as_the_ad_sets_page_when_no_page_i
     assert standin.videos[launched["video_ids"]["9:16"]]["bytes"] == VERTICAL
     assert standin.videos[launched["video_ids"]["1:1"]]["bytes"] == FEED
     assert "created PAUSED" in output and META_TOKEN not in output
-    _no_request_asks_for_active(standin)
+    assert_no_request_asks_for_active(standin)
     # and the ids are recorded on the hook in the home (the daily sync maps its rows by ad id)
     from hookforge.local.client import ServiceClient
 
@@ -117,7 +116,7 @@ def test_metrics_launch_stays_an_alias_of_the_top_level_command_when_a_page_is_g
     assert ad["status"] == "PAUSED" and ad["name"] == f"summer-sale | {HOOK}"
     # the Page given is used as is: the ad set is not asked for its own
     assert not [r for r in standin.requests if r.url.path == f"/{VERSION}/{ADSET}"]
-    _no_request_asks_for_active(standin)
+    assert_no_request_asks_for_active(standin)
 
 
 def test_launch_without_an_ad_account_names_the_variable_to_set(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,7 +16,13 @@ import pytest
 from hookforge.cli_runs import summarize
 from hookforge.local import LocalEngine, pick
 from tests.conftest import ROOT, tiny_brief
-from tests.support.ad_platforms import META_ACCOUNT, META_TOKEN, MetaStandIn, multipart_or_form, serve
+from tests.support.ad_platforms import (
+    META_ACCOUNT,
+    META_TOKEN,
+    MetaStandIn,
+    assert_no_request_asks_for_active,
+    serve,
+)
 
 ADSET = "23850000000000001"
 PAGE = "100000000000001"
@@ -69,14 +75,6 @@ def _no_token_in_the_home(home: Path) -> None:
             assert META_TOKEN.encode() not in path.read_bytes(), path
 
 
-def _no_request_asks_for_active(standin: MetaStandIn) -> None:
-    for request in standin.requests:
-        fields = {**dict(request.url.params), **(multipart_or_form(request) if request.method == "POST" else {})}
-        for key, value in fields.items():
-            text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-            assert "ACTIVE" not in text.upper().replace("INACTIVE", ""), (request.url.path, key)
-
-
 def test_brief_with_launch_ends_with_a_paused_ad_mapping_each_placement_to_its_aspect(
     engine: LocalEngine, graph: MetaStandIn, write_brief: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -114,7 +112,7 @@ def test_brief_with_launch_ends_with_a_paused_ad_mapping_each_placement_to_its_a
     assert {v["thumbnail_hash"] for v in spec["videos"]} == {launch["image_hash"]}
     assert json.loads(graph.creatives[launch["creative_id"]]["object_story_spec"]) == {"page_id": PAGE}
     # and no request ever asked for ACTIVE
-    _no_request_asks_for_active(graph)
+    assert_no_request_asks_for_active(graph)
     # and the ids are on the hook (synced rows map by ad id) and on the run; the journal holds the task for a resume
     engine.deps.metrics._known.clear()
     assert engine.deps.metrics.get_hooks([hook_id])[hook_id]["launches"]["meta"]["ad_id"] == ad_id

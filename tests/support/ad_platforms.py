@@ -408,3 +408,12 @@ def serve(handler: Callable[[httpx.Request], httpx.Response]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def assert_no_request_asks_for_active(standin: MetaStandIn) -> None:
+    """Every field of every request the stand-in saw (query, form, multipart): none asks for ACTIVE."""
+    for request in standin.requests:
+        fields = {**dict(request.url.params), **(multipart_or_form(request) if request.method == "POST" else {})}
+        for key, value in fields.items():
+            text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+            assert "ACTIVE" not in text.upper().replace("INACTIVE", ""), (request.url.path, key)

@@ -13,7 +13,14 @@ from hookforge.errors import ContentRejected, ProviderError
 from hookforge.metrics.launch import LaunchRequest, MetaLauncher, record_launch
 from hookforge.metrics.store import MetricsStore
 from hookforge.metrics.sync import MetaInsights, sync_source
-from tests.support.ad_platforms import META_ACCOUNT, META_TOKEN, MetaStandIn, SimAd, multipart_or_form
+from tests.support.ad_platforms import (
+    META_ACCOUNT,
+    META_TOKEN,
+    MetaStandIn,
+    SimAd,
+    assert_no_request_asks_for_active,
+    multipart_or_form,
+)
 from tests.unit.metrics.support import HOOKS
 
 VERTICAL = b"\x00\x00\x00\x18ftypmp42" + b"9x16" * 5000
@@ -45,14 +52,6 @@ def _request(videos: dict[str, bytes] | None = None) -> LaunchRequest:
     )
 
 
-def _no_active_anywhere(standin: MetaStandIn) -> None:
-    for request in standin.requests:
-        fields = {**dict(request.url.params), **(multipart_or_form(request) if request.method == "POST" else {})}
-        for key, value in fields.items():
-            text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-            assert "ACTIVE" not in text.upper().replace("INACTIVE", ""), (request.url.path, key)
-
-
 def test_a_launch_ends_with_a_paused_ad_whose_creative_maps_each_placement_to_its_aspect() -> None:
     standin = MetaStandIn([], date(2026, 12, 1), date(2026, 12, 1), video_polls=2)
     slept: list[float] = []
@@ -81,7 +80,7 @@ def test_a_launch_ends_with_a_paused_ad_whose_creative_maps_each_placement_to_it
     assert standin.videos[launched.video_ids["4:5"]]["bytes"] == FEED
     assert slept == [3, 3, 3, 3]  # two "processing" answers per video
     # and no request ever asked for ACTIVE; uploads went to the video host
-    _no_active_anywhere(standin)
+    assert_no_request_asks_for_active(standin)
     hosts = {r.url.host for r in standin.requests if r.url.path.endswith("/advideos")}
     assert hosts == {"graph-video.standin.invalid"}
     assert all(META_TOKEN not in str(r.url) for r in standin.requests)
@@ -118,7 +117,7 @@ def test_a_hook_with_one_video_gets_a_plain_video_creative() -> None:
     story = json.loads(standin.creatives[launched.creative_id]["object_story_spec"])
     assert story["video_data"]["video_id"] == launched.video_ids["9:16"] and launched.placements == {"all": "9:16"}
     assert "asset_feed_spec" not in standin.creatives[launched.creative_id]
-    _no_active_anywhere(standin)
+    assert_no_request_asks_for_active(standin)
 
 
 def test_launched_ids_are_recorded_and_synced_rows_map_by_ad_id_even_after_a_rename(store: MetricsStore) -> None:
@@ -169,4 +168,4 @@ def test_launch_hook_reads_the_rendered_outputs_and_records_the_ad(aws: dict[str
     deps.metrics._known.clear()
     recorded = deps.metrics.get_hooks([HOOKS[1]])[HOOKS[1]]["launches"]["meta"]
     assert recorded["ad_id"] == launched.ad_id and recorded["status"] == "PAUSED"
-    _no_active_anywhere(standin)
+    assert_no_request_asks_for_active(standin)
