@@ -15,6 +15,7 @@ premix and applies them.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -170,6 +171,9 @@ class Mixer:
         self.source_loudness = source_loudness
         #: the stems mixed and levelled once (float WAV), before the final gain and limiter
         self.premixed: Path | None = None
+        #: loudness of the synthesized stems ("music" for the bed, "sfx" for the effects together), measured by
+        #: `synthesize` as it writes them
+        self.premeasured: dict[str, Loudness] = {}
 
     # --------------------------------------------------------------------------------- stems
     def _stems(self, source_node: Any) -> _Stems:
@@ -192,9 +196,10 @@ class Mixer:
         return stems
 
     def synthesize(self) -> list[Path]:
-        """Render the preset's bed and the sound effects once, in one ffmpeg run, to WAV files the measuring runs
-        and the render read (their expressions are evaluated per sample: doing it once keeps the sound cheap).
-        Returns the files written (temporary: the render removes them)."""
+        """Render the preset's bed and the sound effects once, in one ffmpeg run, to WAV files the premix reads
+        (their expressions are evaluated per sample: doing it once keeps the sound cheap), and measure them in the
+        same run as `measure_levels` would (the bed as the music stem, the effects together), from the very samples
+        written. Returns the files written (temporary: the render removes them)."""
         sources: dict[str, str] = {}
         if self.soundtrack.music is None and self.spec.bed is not None and not self.source_has_sound:
             sources["bed"] = bed_source(self.spec.bed, self.duration, seamless=self.seamless)
@@ -202,15 +207,28 @@ class Mixer:
             sources[f"sfx-{i}"] = sfx_source(event.kind, event.at, self.duration)
         if not sources:
             return []
-        args: list[str] = ["-y"]
-        for source in sources.values():
-            args += ["-f", "lavfi", "-i", source]
-        for i, name in enumerate(sources):
+        outputs, measured, sfx = [], {}, []
+        for name, source in sources.items():
             self.synth[name] = self.work_dir / f".sound-{name}.wav"
-            args += ["-map", f"{i}:a", "-c:a", "pcm_f32le", str(self.synth[name])]
+            tee = _stereo(ffmpeg.input(source, f="lavfi").audio).filter_multi_output("asplit", 2)
+            outputs.append(ffmpeg.output(tee[0], str(self.synth[name]), acodec="pcm_f32le"))
+            if name == "bed":
+                measured["music"] = _fit(tee[1], self.duration)
+            else:
+                sfx.append(_fit(tee[1], self.duration))
+        if sfx:
+            measured["sfx"] = sfx[0] if len(sfx) == 1 else _amix(sfx)
+        for name, stream in measured.items():
+            # a named instance: its summary in the log says which stem it measured
+            loudness = stream.filter(f"ebur128@{name}", peak="true", framelog="quiet")
+            outputs.append(ffmpeg.output(loudness, "-", f="null"))
+        args = ffmpeg.merge_outputs(*outputs).global_args("-nostats", "-loglevel", "info").overwrite_output()
         try:
-            run_ffmpeg(["-loglevel", "error", *args])
-        except MediaError as e:
+            log = run_ffmpeg(args.get_args())
+            self.premeasured = {name: _summary(log, f"ebur128@{name}") for name in measured}
+        except (MediaError, ValueError) as e:
+            for path in self.synth.values():
+                path.unlink(missing_ok=True)
             raise EffectsFailed(f"synthesizing the hook's sound failed: {e}") from e
         return list(self.synth.values())
 
@@ -240,7 +258,10 @@ class Mixer:
             stream = getattr(stems, name)
             if stream is None:
                 continue
-            loud = self.source_loudness if name == "source" and self.source_loudness is not None else _measure(stream)
+            if name == "source" and self.source_loudness is not None:
+                loud = self.source_loudness
+            else:
+                loud = self.premeasured[name] if name in self.premeasured else _measure(stream)
             if loud.integrated <= SILENT_LUFS:
                 self.levels[name] = 0.0
                 self.notes.append(f"the {name} track is silent ({loud.integrated:.0f} LUFS)")
@@ -248,12 +269,7 @@ class Mixer:
             extra = self.spec.bed_gain if name == "music" else 0.0
             self.levels[name] = targets[name] - loud.integrated + extra
         if stems.sfx:
-            together = (
-                stems.sfx[0]
-                if len(stems.sfx) == 1
-                else ffmpeg.filter(stems.sfx, "amix", inputs=len(stems.sfx), normalize=0, duration="longest")
-            )
-            loud = _measure(together)
+            loud = self.premeasured["sfx"] if "sfx" in self.premeasured else _measure(_amix(stems.sfx))
             level = SFX_LUFS - loud.integrated if loud.integrated > SILENT_LUFS else 0.0
             self.levels["sfx"] = level + self.spec.sfx_gain
 
@@ -380,6 +396,21 @@ def _measure_encoded(stream: Any, path: Path) -> Loudness:
         return measure_loudness(path)
     except MediaError as e:
         raise EffectsFailed(f"encoding the hook's sound failed: {e}") from e
+
+
+def _amix(streams: list[Any]) -> Any:
+    """The sound effects together, as they are measured for their level (each is silent outside its event)."""
+    return ffmpeg.filter(streams, "amix", inputs=len(streams), normalize=0, duration="longest")
+
+
+def _summary(log: str, instance: str) -> Loudness:
+    """The EBU R128 summary of the `ebur128` filter instance named `instance` in a log of several: its lines follow
+    the instance's "Summary:" line, up to the next line a filter or muxer prefixes with its name."""
+    found = re.search(rf"^\[{re.escape(instance)} @ [^\]]*\] Summary:", log, re.MULTILINE)
+    if found is None:
+        raise ValueError(f"no summary from {instance} in the ffmpeg log")
+    following = log.find("\n[", found.end())
+    return parse_ebur128(log[found.start() : following if following >= 0 else len(log)])
 
 
 def _measure(stream: Any) -> Loudness:

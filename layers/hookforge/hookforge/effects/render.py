@@ -3,8 +3,9 @@
 The graph is built with ffmpeg-python (argument lists, never a shell string). Shared work — speed ramp,
 transition, grade, vignette, grain, end fade — runs once on the source picture; `split` then feeds one branch
 per aspect (a crop or blurred fill around the subject, zoom and shake aimed at it, captions, hook text inside the
-placements' safe zones, libx264) plus the poster and preview. The sound (`mix.py`, premixed before) gets its final
-gain and limiter in the same invocation and is split to every placement as AAC.
+placements' safe zones, libx264) plus the poster and preview; placements with a blurred fill share the shrinking
+of the picture for it and, when they fit it at the same size, its moving foreground. The sound (`mix.py`, premixed
+before) gets its final gain and limiter in the same invocation and is split to every placement as AAC.
 
 Every hook opens at full brightness with its text on frame 0 (the feed thumbnail) and lasts the length asked for.
 """
@@ -15,7 +16,9 @@ import math
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -263,32 +266,96 @@ def reframe_mode(spec: ReframeSpec, src: tuple[int, int], size: tuple[int, int],
     return "crop" if keeps_subject(src, window, focus) else "blur"
 
 
+def _fan(stream: Any, n: int) -> list[Any]:
+    """`n` copies of a stream: the stream itself, or the branches of one `split` (which passes frames, not copies)."""
+    if n == 1:
+        return [stream]
+    branches = stream.filter_multi_output("split", n)
+    return [branches[i] for i in range(n)]
+
+
+def _foreground_size(src: tuple[int, int], size: tuple[int, int]) -> tuple[int, int]:
+    """The whole picture fitted inside an output of `size` (the blurred fill's foreground); even."""
+    fit = min(size[0] / src[0], size[1] / src[1])
+    return round(src[0] * fit / 2) * 2, round(src[1] * fit / 2) * 2
+
+
+def _background_size(size: tuple[int, int]) -> tuple[int, int]:
+    """The small size a blurred fill is made at (an eighth of the output's): blurring it is cheap."""
+    return max(2, size[0] // 8 // 2 * 2), max(2, size[1] // 8 // 2 * 2)
+
+
+def _cover(src: tuple[int, int], small: tuple[int, int]) -> float:
+    """The scale factor at which the picture covers `small` (what force_original_aspect_ratio=increase picks)."""
+    return max(small[0] / src[0], small[1] / src[1])
+
+
+def _blurred_backgrounds(
+    stream: Any, spec: ReframeSpec, src: tuple[int, int], sizes: dict[str, tuple[int, int]]
+) -> dict[str, Any]:
+    """The blurred fill of each placement in `sizes`: the picture scaled to cover a small copy of the output, cropped
+    to it, blurred, darkened and scaled up.
+
+    The picture is shrunk from full size once, to the largest small copy any placement needs; the other placements
+    shrink that one further (a small image: cheap) instead of each shrinking the full picture again.
+    """
+    smalls = {aspect: _background_size(size) for aspect, size in sizes.items()}
+    largest = max(smalls.values(), key=lambda small: _cover(src, small))
+    shared = stream.filter("scale", *largest, force_original_aspect_ratio="increase")
+    backgrounds = {}
+    for (aspect, (small_w, small_h)), copy in zip(smalls.items(), _fan(shared, len(smalls)), strict=True):
+        if _cover(src, (small_w, small_h)) != _cover(src, largest):
+            copy = copy.filter("scale", small_w, small_h, force_original_aspect_ratio="increase")
+        backgrounds[aspect] = (
+            copy.filter("crop", small_w, small_h)
+            .filter("boxblur", luma_radius=max(1, min(small_w, small_h) * spec.blur // 200), luma_power=2)
+            .filter("eq", brightness=-0.08)
+            .filter("scale", *sizes[aspect], flags="fast_bilinear")  # it is a blur: the cheapest upscale will do
+        )
+    return backgrounds
+
+
 def _reframe(
-    stream: Any, spec: ReframeSpec, src: tuple[int, int], size: tuple[int, int], move: Motion | None, focus: Focus
-) -> Any:
-    width, height = size
-    if reframe_mode(spec, src, size, focus) == "crop":
-        # crop the source first (a window centred on the subject), then scale only what is kept (scaling the whole
-        # frame up first costs ~3x); a zoom aims at the subject inside that window
-        x, y, crop_w, crop_h = crop_window(src, width / height, focus)
-        cropped = stream.filter("crop", crop_w, crop_h, x, y)
-        anchor = zoom_anchor(src, (x, y, crop_w, crop_h), focus)
-        return _animated_fit(cropped, size, move, anchor).filter("setsar", 1)
-    # blurred fill: blur a small copy (cheap), scale it up, lay the whole picture over it
-    split = stream.filter_multi_output("split", 2)
-    bg_src, fg_src = split[0], split[1]
-    small_w, small_h = max(2, width // 8 // 2 * 2), max(2, height // 8 // 2 * 2)
-    bg = (
-        bg_src.filter("scale", small_w, small_h, force_original_aspect_ratio="increase")
-        .filter("crop", small_w, small_h)
-        .filter("boxblur", luma_radius=max(1, min(small_w, small_h) * spec.blur // 200), luma_power=2)
-        .filter("eq", brightness=-0.08)
-        .filter("scale", width, height, flags="fast_bilinear")  # it is a blur: the cheapest upscale will do
-    )
-    fit = min(width / src[0], height / src[1])
-    fg_size = (round(src[0] * fit / 2) * 2, round(src[1] * fit / 2) * 2)
-    fg = _animated_fit(fg_src, fg_size, move, (focus.x, focus.y))
-    return ffmpeg.overlay(bg, fg, x="(W-w)/2", y="(H-h)/2").filter("setsar", 1)
+    picture: Any,
+    spec: ReframeSpec,
+    src: tuple[int, int],
+    sizes: dict[str, tuple[int, int]],
+    move: Motion | None,
+    focus: Focus,
+    *,
+    extra: int = 0,
+) -> tuple[dict[str, Any], list[Any]]:
+    """Every placement framed from the shared picture (zoom and shake included), and `extra` more branches of the
+    picture for other uses.
+
+    A crop keeps a window centred on the subject; where a crop would cut the subject (`reframe_mode`), the whole
+    picture is laid over a blurred fill of itself. Placements with a blurred fill share what is the same between them:
+    the picture is shrunk for the fills once, and the moving foreground is made once per size (9:16, 1:1 and 4:5 of a
+    landscape picture all fit it 1080 px wide) and split, since scaling it is most of a placement's filtering.
+    """
+    modes = {aspect: reframe_mode(spec, src, size, focus) for aspect, size in sizes.items()}
+    blurred = {aspect: size for aspect, size in sizes.items() if modes[aspect] == "blur"}
+    fg_sizes = {aspect: _foreground_size(src, size) for aspect, size in blurred.items()}
+    uses = Counter(fg_sizes.values())
+    taps = iter(_fan(picture, len(sizes) - len(blurred) + len(uses) + bool(blurred) + extra))
+    framed: dict[str, Any] = {}
+    for aspect, (width, height) in sizes.items():
+        if modes[aspect] == "crop":
+            # crop the source first (a window centred on the subject), then scale only what is kept (scaling the
+            # whole frame up first costs ~3x); a zoom aims at the subject inside that window
+            x, y, crop_w, crop_h = crop_window(src, width / height, focus)
+            cropped = next(taps).filter("crop", crop_w, crop_h, x, y)
+            anchor = zoom_anchor(src, (x, y, crop_w, crop_h), focus)
+            framed[aspect] = _animated_fit(cropped, (width, height), move, anchor).filter("setsar", 1)
+    if blurred:
+        foregrounds = {
+            size: iter(_fan(_animated_fit(next(taps), size, move, (focus.x, focus.y)), n)) for size, n in uses.items()
+        }
+        backgrounds = _blurred_backgrounds(next(taps), spec, src, blurred)
+        for aspect in blurred:
+            fg = next(foregrounds[fg_sizes[aspect]])
+            framed[aspect] = ffmpeg.overlay(backgrounds[aspect], fg, x="(W-w)/2", y="(H-h)/2").filter("setsar", 1)
+    return {aspect: framed[aspect] for aspect in sizes}, list(taps)
 
 
 # ------------------------------------------------------------------------------------------ render
@@ -363,12 +430,35 @@ def subject_focus(source: str | Path, focus: Focus | tuple[float, float] | None)
 
 def clip_loudness(source: str | Path, info: VideoInfo) -> Loudness | None:
     """The loudness of the clip's own track; None when it has none or it cannot be read (the bed takes its place)."""
-    if not info.has_audio:
-        return None
+    return _track_loudness(source) if info.has_audio else None
+
+
+def _track_loudness(source: str | Path) -> Loudness | None:
     try:
         return measure_loudness(Path(source))
-    except (MediaError, ValueError):
+    except (MediaError, ValueError):  # no audio stream, or one that cannot be read
         return None
+
+
+def _inspect(
+    source: str | Path, info: VideoInfo | None, focus: Focus | tuple[float, float] | None, *, sound: bool
+) -> tuple[VideoInfo, Focus, Loudness | None]:
+    """The clip checked and described (`probe` decodes it all), its subject, and the loudness of its own sound.
+
+    They are independent ffmpeg runs, so they run at once: the render waits for the slowest rather than for the sum.
+    The loudness is measured before the probe says whether there is a track (a clip without one costs a run that
+    fails at once); the probe's verdict on the clip is raised first.
+    """
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        probed = pool.submit(probe, source) if info is None else None
+        subject = pool.submit(subject_focus, source, focus)
+        loudness = pool.submit(_track_loudness, source) if sound else None
+        if probed is not None:
+            info = probed.result()
+        assert info is not None
+        check_source(info)
+        clip = loudness.result() if loudness is not None and info.has_audio else None
+        return info, subject.result(), clip
 
 
 def _shared_picture(
@@ -586,15 +676,12 @@ def plan_render(
     sizes = {aspect: output_size(aspect, size_scale) for aspect in wanted}
     zones = {aspect: text_zone(aspect, placements) for aspect in wanted}
     hook_text = clean_text(text) if text else ""
-    info = info or probe(source)
-    check_source(info)
     track = soundtrack or Soundtrack()
+    info, subject, clip = _inspect(source, info, focus, sound=track.enabled)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     fps = look.output.fps
-    subject = subject_focus(source, focus)
     # the clip's own sound keeps its natural speed: a speed ramp would pitch and smear it, so it is left out
-    clip = clip_loudness(source, info) if track.enabled else None
     source_sound = clip is not None and clip.integrated > SILENT_LUFS
     timing = plan_timing(look, info.duration, duration, ramp=not source_sound)
     notes = list(timing.notes)
@@ -624,13 +711,10 @@ def plan_render(
     # one more branch when there is text: its first frame is the canvas every placement's text patch is drawn on
     # (a branch of the shared split costs nothing; a split after a placement's own filters would copy its frames)
     patched = drawn and not look.text.box  # see _draw_text
-    ways = len(wanted) + patched
-    branches = v.filter_multi_output("split", ways) if ways > 1 else None
-    canvases: Any = [None] * len(wanted)
+    framed, extra = _reframe(v, look.reframe, (src_w, src_h), sizes, move, subject, extra=int(patched))
+    canvases: list[Any] = [None] * len(wanted)
     if patched:
-        assert branches is not None
-        first = branches[len(wanted)].filter("trim", end_frame=1)
-        canvases = first.filter_multi_output("split", len(wanted)) if len(wanted) > 1 else [first]
+        canvases = _fan(extra[0].filter("trim", end_frame=1), len(wanted))
     caption_spec = look.captions or CaptionsSpec()
     text_end = max(0.0, d_total - look.text.end_before)
     # the text leaves with a fade of its own, or with the picture's end fade when it stays to the end
@@ -647,8 +731,7 @@ def plan_render(
     for i, aspect in enumerate(wanted):
         width, height = sizes[aspect]
         tag = aspect.replace(":", "x")
-        a = branches[i] if branches is not None else v
-        a = _reframe(a, look.reframe, (src_w, src_h), (width, height), move, subject)
+        a = framed[aspect]
         if use_captions:
             ass = out / f".captions-{tag}.ass"
             script = captions_ass(hook_text, caption_spec, width, height, d_total, zones[aspect], cues=cues)
@@ -666,9 +749,11 @@ def plan_render(
         if i == 0:
             tee = a.filter_multi_output("split", 3)
             a, to_poster, to_preview = tee[0], tee[1], tee[2]
+            # a window of two frames: only the poster's frame is scaled, not every frame after it
+            poster_frame = to_poster.filter("trim", start=round(poster_at, 4), end=round(poster_at + 2 / fps, 4))
             nodes.append(
                 ffmpeg.output(
-                    to_poster.filter("trim", start=round(poster_at, 4)).filter("scale", POSTER_WIDTH, -2),
+                    poster_frame.filter("scale", POSTER_WIDTH, -2),
                     str(poster),
                     vframes=1,
                     **{"q:v": 3},
