@@ -71,7 +71,7 @@ demo: $(STAMP)  ## run the whole pipeline locally on the built-in brief (no AWS,
 	$(BIN)/hookforge demo
 
 test: $(STAMP) tools browser-deps voice-deps  ## run every test (unit, integration, browser, template checks)
-	PATH="$(CURDIR)/$(TOOLS)/bin:$(CURDIR)/$(CHECKOV)/bin:$$PATH" $(BIN)/pytest -q
+	PATH="$(CURDIR)/$(TOOLS)/bin:$(CURDIR)/$(CHECKOV)/bin:$$PATH" $(BIN)/pytest -q -n auto --dist worksteal
 
 package-check: $(STAMP) $(TOOLS_STAMP)  ## sam build the layer and zip functions (no Docker); check size and handler imports
 	$(BIN)/python .ci/package_check.py --sam $(TOOLS)/bin/sam
