@@ -143,7 +143,9 @@ def report_command(
             engine.deps.metrics, target=target, platform=f.platform, date_from=f.date_from, date_to=f.date_to
         )
     if as_json:
-        typer.echo(json.dumps([s.to_dict() for s in stats], indent=2, ensure_ascii=False))
+        # one hook per line: readable, and each line goes through json's C encoder (indent= would not)
+        rows = ",\n".join(json.dumps(s.to_dict(), ensure_ascii=False) for s in stats)
+        typer.echo(f"[\n{rows}\n]" if rows else "[]")
     else:
         typer.echo(format_table(stats) if stats else "no hooks registered yet: run `hookforge demo` first")
 

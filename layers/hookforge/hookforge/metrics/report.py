@@ -8,7 +8,7 @@ when a date range is asked for.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from hookforge.metrics.model import DEFINITIONS, PLATFORMS
@@ -62,10 +62,16 @@ class HookStat:
     daily: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self, *, daily: bool = False) -> dict[str, Any]:
-        out = asdict(self)
-        if not daily:
-            out.pop("daily")
+        # every field holds plain values or lists of them: a shallow copy serializes as asdict's deep one would
+        out = {name: getattr(self, name) for name in _FIELDS}
+        out["fallbacks"] = list(self.fallbacks)
+        if daily:
+            out["daily"] = [dict(point) for point in self.daily]
         return out
+
+
+#: the fields of a HookStat as `to_dict` writes them (`daily` only when asked)
+_FIELDS = tuple(f.name for f in fields(HookStat) if f.name != "daily")
 
 
 def stat(
