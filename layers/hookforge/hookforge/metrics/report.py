@@ -8,6 +8,7 @@ when a date range is asked for.
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -144,9 +145,16 @@ def build_report(
     if platform is not None and platform not in PLATFORMS:
         raise ValueError(f"unknown platform {platform!r}; choose one of: {', '.join(PLATFORMS)}")
     platforms = [platform] if platform else list(PLATFORMS)
-    hooks = {h["hook_id"]: h for h in store.hooks()}
+    by_dates = bool(date_from or date_to or daily)
+    # the hooks and each platform's ranking are independent queries: asked at once, the answers' parsing here
+    # overlaps the next answer's making (a 1 000-hook report: 0.9 s of queries one after another)
+    with ThreadPoolExecutor(max_workers=1 + len(platforms)) as pool:
+        registered = pool.submit(store.hooks)
+        rankings = {} if by_dates else {p: pool.submit(store.ranking, p) for p in platforms}
+        hooks = {h["hook_id"]: h for h in registered.result()}
+        totals = {p: answer.result() for p, answer in rankings.items()}
     stats: list[HookStat] = []
-    if date_from or date_to or daily:
+    if by_dates:
         for hook_id, hook in hooks.items():
             per: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(float))
             series: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
@@ -167,7 +175,7 @@ def build_report(
                     stats.append(s)
     else:
         for p in platforms:
-            for total in store.ranking(p):
+            for total in totals[p]:
                 if total["hook_id"] in hooks:
                     stats.append(stat(total["hook_id"], p, total, target=target, hook=hooks[total["hook_id"]]))
     seen = {s.hook_id for s in stats}
