@@ -76,7 +76,8 @@ ASYNC_FAILED = frozenset({"Job Failed", "Job Skipped"})
 
 RENEW_HINT = (
     "generate a new system-user token (Business Settings > Users > System users > Generate new token, with "
-    f"ads_read) and store it in the secret {SECRET_NAME!r} (locally: the environment variable {TOKEN_VAR})"
+    "ads_read for the daily sync, and ads_management too for `hookforge launch`) and store it in the secret "
+    f"{SECRET_NAME!r} (locally: the environment variable {TOKEN_VAR})"
 )
 
 
