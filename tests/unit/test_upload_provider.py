@@ -102,7 +102,7 @@ def test_generate_requires_upload_key(store: ArtifactStore) -> None:
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        (b"not an image at all", "does not decode"),
+        (b"not an image at all", "does not decode: it is not a PNG, JPEG or WebP file"),
         (encoded(Image.new("RGB", (9000, 8000))), "claims 9000x8000 pixels"),
         (encoded(Image.new("RGB", (300, 300), (9, 90, 200)))[:-40], "does not decode"),
     ],
@@ -127,3 +127,13 @@ def test_hookforge_upload_keeps_a_good_image_byte_for_byte(tmp_path) -> None:  #
     path = tmp_path / "mj.jpg"
     path.write_bytes(data)
     assert check_upload(path) == data
+
+
+def test_an_undecodable_upload_is_named_without_pillows_buffer_address(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from hookforge.local.staging import check_upload
+
+    path = tmp_path / "notes.png"
+    path.write_bytes(b"plain text, not pixels")
+    with pytest.raises(ImageInvalid) as refused:
+        check_upload(path)
+    assert "BytesIO" not in str(refused.value) and " at 0x" not in str(refused.value)

@@ -184,7 +184,9 @@ def check_image(
                 img.load()  # decodes every byte: a truncated file fails here
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise ImageInvalid(f"the image is a decompression bomb ({e})") from e
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+    except UnidentifiedImageError as e:  # Pillow's message names only an in-memory buffer
+        raise ImageInvalid("the image does not decode: it is not a PNG, JPEG or WebP file") from e
+    except (OSError, SyntaxError, ValueError) as e:
         raise ImageInvalid(f"the image does not decode ({e.__class__.__name__}: {e})") from e
     if fmt not in _MIME:
         raise ImageInvalid(f"unsupported image format {fmt or 'unknown'}; use PNG, JPEG or WebP")
