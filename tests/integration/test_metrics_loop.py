@@ -86,13 +86,12 @@ def test_metrics_sync_pulls_both_platforms_from_local_stand_ins(
     from datetime import UTC, datetime, timedelta
 
     from tests.support.ad_platforms import (
-        META_ACCOUNT,
         META_TOKEN,
-        TIKTOK_ADVERTISER,
         TIKTOK_TOKEN,
         MetaStandIn,
         SimAd,
         TikTokStandIn,
+        platform_env,
         serve,
     )
 
@@ -106,12 +105,7 @@ def test_metrics_sync_pulls_both_platforms_from_local_stand_ins(
     tiktok = TikTokStandIn(ads, today - timedelta(days=20), today)
     with serve(meta.handle) as graph_url, serve(tiktok.handle) as tiktok_url:
         for name, value in {
-            "META_GRAPH_URL": graph_url,
-            "META_ACCESS_TOKEN": META_TOKEN,
-            "META_AD_ACCOUNT_ID": META_ACCOUNT,
-            "TIKTOK_API_URL": tiktok_url,
-            "TIKTOK_ACCESS_TOKEN": TIKTOK_TOKEN,
-            "TIKTOK_ADVERTISER_ID": TIKTOK_ADVERTISER,
+            **platform_env(graph_url, tiktok_url),
         }.items():
             monkeypatch.setenv(name, value)
         result = CliRunner().invoke(app, ["metrics", "sync", "--days", "3", "--home", str(home)])

@@ -417,3 +417,15 @@ def assert_no_request_asks_for_active(standin: MetaStandIn) -> None:
         for key, value in fields.items():
             text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
             assert "ACTIVE" not in text.upper().replace("INACTIVE", ""), (request.url.path, key)
+
+
+def platform_env(graph_url: str, tiktok_url: str) -> dict[str, str]:
+    """The environment that points the sync at the two stand-ins, with their tokens and account ids."""
+    return {
+        "META_GRAPH_URL": graph_url,
+        "META_ACCESS_TOKEN": META_TOKEN,
+        "META_AD_ACCOUNT_ID": META_ACCOUNT,
+        "TIKTOK_API_URL": tiktok_url,
+        "TIKTOK_ACCESS_TOKEN": TIKTOK_TOKEN,
+        "TIKTOK_ADVERTISER_ID": TIKTOK_ADVERTISER,
+    }

@@ -13,13 +13,12 @@ from functions.metrics_sync import app as metrics_sync
 from hookforge.deps import Deps
 from hookforge.errors import AdTokenExpired
 from tests.support.ad_platforms import (
-    META_ACCOUNT,
     META_TOKEN,
-    TIKTOK_ADVERTISER,
     TIKTOK_TOKEN,
     MetaStandIn,
     SimAd,
     TikTokStandIn,
+    platform_env,
     serve,
 )
 from tests.unit.metrics.support import HOOKS, seed_hooks
@@ -35,12 +34,7 @@ def test_the_scheduled_sync_sets_both_platforms_and_a_failed_platform_fails_the_
     tiktok = TikTokStandIn(ads, today - timedelta(days=30), today)
     with serve(meta.handle) as graph_url, serve(tiktok.handle) as tiktok_url:
         for name, value in {
-            "META_GRAPH_URL": graph_url,
-            "META_ACCESS_TOKEN": META_TOKEN,
-            "META_AD_ACCOUNT_ID": META_ACCOUNT,
-            "TIKTOK_API_URL": tiktok_url,
-            "TIKTOK_ACCESS_TOKEN": TIKTOK_TOKEN,
-            "TIKTOK_ADVERTISER_ID": TIKTOK_ADVERTISER,
+            **platform_env(graph_url, tiktok_url),
             "METRICS_SYNC_DAYS": "3",
         }.items():
             monkeypatch.setenv(name, value)

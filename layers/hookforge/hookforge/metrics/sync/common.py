@@ -181,3 +181,11 @@ class WaitBudget:
     def wait(self, seconds: float) -> None:
         self.waited += seconds
         self.sleeper(seconds)
+
+
+def error_code(raw: object) -> int:
+    """A numeric error code from an API's error body (0 when it is missing or not a number)."""
+    try:
+        return int(raw)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return 0

@@ -40,6 +40,7 @@ from hookforge.metrics.sync.common import (
     WaitBudget,
     ad_day,
     count,
+    error_code,
     money,
     same_origin,
     strip_token,
@@ -171,8 +172,8 @@ class Graph:
             if response.status_code < 400 and not error:
                 return body
             error = error if isinstance(error, dict) else {}
-            code = _int(error.get("code"))
-            subcode = _int(error.get("error_subcode"))
+            code = error_code(error.get("code"))
+            subcode = error_code(error.get("error_subcode"))
             message = self.redact(str(error.get("message") or "")[:300])
             where = f"code {code}" + (f"/{subcode}" if subcode else "")
             if code in TOKEN_CODES:
@@ -274,13 +275,6 @@ class MetaInsights(Graph):
         raise ProviderUnavailable(
             f"Meta's async report {run_id} was not done after {self.max_polls} polls; the next sync tries again"
         )
-
-
-def _int(raw: Any) -> int:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return 0
 
 
 def _action(actions: Any, action_type: str) -> int:

@@ -33,6 +33,7 @@ from hookforge.metrics.sync.common import (
     WaitBudget,
     ad_day,
     count,
+    error_code,
     money,
     spans,
 )
@@ -116,7 +117,7 @@ class TikTokReport:
                         out.skipped.append(
                             Skip(str(dims.get("ad_id", "?")), str(dims.get("stat_time_day", ""))[:10], str(e))
                         )
-                total = _int((data.get("page_info") or {}).get("total_page"))
+                total = error_code((data.get("page_info") or {}).get("total_page"))
                 if not rows:
                     break
                 page += 1
@@ -146,7 +147,7 @@ class TikTokReport:
                 body = response.json()
             except ValueError:
                 body = None
-            code = _int(body.get("code")) if isinstance(body, dict) else -1
+            code = error_code(body.get("code")) if isinstance(body, dict) else -1
             if response.status_code == 200 and code == 0 and isinstance(body, dict):
                 data = body.get("data")
                 return data if isinstance(data, dict) else {}
@@ -171,13 +172,6 @@ class TikTokReport:
                 continue
             cls = ProviderUnavailable if transient else ProviderError
             raise cls(f"TikTok answered HTTP {response.status_code} (code {code}: {message}) request_id={request_id}")
-
-
-def _int(raw: Any) -> int:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return 0
 
 
 def parse_record(record: Any, currency: str) -> AdDay:
