@@ -27,6 +27,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+#: modules handlers load only on some paths (Meta's SDK, the Runway SDK, Pillow, numpy, httpx, openpyxl)
+LAZY = ("facebook_business.api", "facebook_business.exceptions", "runwayml", "PIL.Image", "numpy", "httpx", "openpyxl")
 #: what the function's handler module needs in its environment to import (never secrets: names and a region)
 IMPORT_ENV = {
     "AWS_REGION": "us-east-1",
@@ -167,6 +169,14 @@ def main() -> int:
             run = subprocess.run([python, "-I", "-S", "-c", code], env=clean_env, capture_output=True, text=True)
             if run.returncode != 0:
                 failures.append(f"{rid}: importing {module}.{attr} from the build failed:\n{run.stderr[-1500:]}")
+        # what handlers import lazily (only on some paths) must load from the layer too, or it fails at run time
+        lazy = [str(layer / "python"), str(sdk)]
+        code = f"import sys; sys.path[:0] = {lazy!r}; import importlib; [importlib.import_module(m) for m in {LAZY!r}]"
+        run = subprocess.run([python, "-I", "-S", "-c", code], env=clean_env, capture_output=True, text=True)
+        if run.returncode != 0:
+            failures.append(f"the lazily loaded modules failed to import from the layer:\n{run.stderr[-1500:]}")
+        else:
+            _say(f"lazily loaded {', '.join(LAZY)} import from the layer alone")
         _say(f"{len(functions)} handlers imported from the built artifacts alone" if not failures else "FAILED")
         for failure in failures:
             _say(failure)

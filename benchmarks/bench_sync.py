@@ -74,7 +74,7 @@ def main() -> None:
                 (
                     "meta",
                     MetaInsights(
-                        httpx.Client(transport=meta.transport),
+                        transport=meta.transport,
                         token=META_TOKEN,
                         account_id=META_ACCOUNT,
                         base_url="https://graph.bench.invalid",

@@ -81,8 +81,6 @@ def compare_html(aws: dict[str, Any]) -> tuple[str, Any]:
     # Given two hooks synced from the Meta stand-in (Feed and Reels, EUR) and imported TikTok numbers
     from datetime import date
 
-    import httpx
-
     from hookforge.metrics.compare import comparisons
     from hookforge.metrics.sync import MetaInsights, sync_source
     from tests.support.ad_platforms import META_ACCOUNT, META_TOKEN, MetaStandIn, SimAd
@@ -94,7 +92,7 @@ def compare_html(aws: dict[str, Any]) -> tuple[str, Any]:
     ads = [SimAd("1", "a | hk-1a2b3c4d5e"), SimAd("2", "b | hk-9f8e7d6c5b"), SimAd("3", "not a hook")]
     standin = MetaStandIn(ads, since, until, currency="EUR")
     source = MetaInsights(
-        httpx.Client(transport=standin.transport), token=META_TOKEN, account_id=META_ACCOUNT, base_url="https://g.x"
+        transport=standin.transport, token=META_TOKEN, account_id=META_ACCOUNT, base_url="https://g.x"
     )
     sync_source(store, source, since=since, until=until)
     import_csv(store, fixture_text("tiktok_daily.csv"))

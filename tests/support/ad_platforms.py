@@ -1,4 +1,5 @@
-"""Local stand-ins of the Meta Graph (Marketing API insights) and the TikTok Business API, on `httpx.MockTransport`.
+"""Local stand-ins of the Meta Graph (Marketing API insights) and the TikTok Business API, on `httpx.MockTransport`
+(TikTok's httpx client) and `HandlerAdapter` (the `requests` adapter the `facebook-business` SDK's session is given).
 
 They answer the documented shapes only (see `hookforge.metrics.sync.meta` / `.tiktok`): Graph insights pages with
 `paging.cursors` and a `paging.next` URL that embeds `access_token` (as Graph does), the async report job
@@ -26,6 +27,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
+import requests
+import requests.adapters
+import requests.structures
 
 META_TOKEN = "EAAGsimulatedmetatoken0123456789"
 TIKTOK_TOKEN = "tt-simulated-token-abcdef0123456789"
@@ -51,6 +55,39 @@ def day_numbers(ad_id: str, day: str, placement: str, bump: int) -> tuple[int, i
     clicks = impressions * (1 + h % 3) // 100
     spend = round(impressions * 0.008, 2)
     return impressions, plays, holds, clicks, spend
+
+
+class HandlerAdapter(requests.adapters.BaseAdapter):
+    """A `requests` transport answered by an httpx-style handler: the SDK's own session (its request building,
+    parameter encoding, multipart files, response and error classes) runs unchanged against a stand-in."""
+
+    def __init__(self, handler: Callable[[httpx.Request], httpx.Response]) -> None:
+        super().__init__()
+        self.handler = handler
+
+    def send(
+        self,
+        request: Any,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        body = request.body.encode() if isinstance(request.body, str) else request.body or b""
+        reply = self.handler(httpx.Request(request.method, request.url, headers=dict(request.headers), content=body))
+        reply.read()
+        response = requests.Response()
+        response.status_code = reply.status_code
+        response.headers = requests.structures.CaseInsensitiveDict(reply.headers)
+        response._content = reply.content
+        response.encoding = "utf-8"
+        response.url = request.url
+        response.request = request
+        return response
+
+    def close(self) -> None:
+        pass
 
 
 def _error(status: int, code: int, message: str, *, subcode: int = 0, headers: dict[str, str] | None = None) -> Any:
@@ -89,8 +126,9 @@ class MetaStandIn:
     _cache: dict[tuple[Any, ...], list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
+    def transport(self) -> HandlerAdapter:
+        """The transport the SDK's session is mounted with (`Graph(transport=...)`)."""
+        return HandlerAdapter(self.handle)
 
     def records(self, since: str, until: str) -> list[dict[str, Any]]:
         # cached per window and restatement: a page request must not rebuild the whole report (the benchmark)

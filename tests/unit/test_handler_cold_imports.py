@@ -27,8 +27,9 @@ ZIP_HANDLERS = sorted(
     if TEMPLATE["Resources"][logical_id]["Properties"].get("PackageType") != "Image"
 )
 #: what only some paths of a step need: the HTTP client (providers that call out, a clip's download), Pillow
-#: (checking or drawing images), the Runway SDK and numpy (the image function's focus finder)
-LAZY = ("httpx", "PIL", "runwayml", "numpy")
+#: (checking or drawing images), the Runway SDK, numpy (the image function's focus finder) and Meta's SDK (loaded
+#: when a Meta reader or launcher is made: a TikTok-only sync never needs it)
+LAZY = ("httpx", "PIL", "runwayml", "numpy", "facebook_business")
 #: handlers whose every invocation needs one of them, so their import may load it
 NEEDED_AT_IMPORT = {
     "functions.metrics_sync.app": {"httpx"},  # every sync calls Meta or TikTok

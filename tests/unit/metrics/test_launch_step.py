@@ -16,7 +16,7 @@ from hookforge.metrics.launch import launch_for_run
 from hookforge.models import Brief, HookRecord, LaunchHookInput
 from hookforge.preflight import preflight
 from tests.conftest import tiny_brief
-from tests.support.ad_platforms import META_ACCOUNT, META_TOKEN, VERSION, MetaStandIn, multipart_or_form
+from tests.support.ad_platforms import META_ACCOUNT, META_TOKEN, VERSION, HandlerAdapter, MetaStandIn, multipart_or_form
 
 ADSET = "23850000000000001"
 PAGE = "100000000000001"
@@ -138,7 +138,7 @@ def _event(brief: Brief) -> LaunchHookInput:
     return LaunchHookInput(run_id=RUN, brief=brief, hook=hook)
 
 
-def _with_adset(standin: MetaStandIn) -> httpx.MockTransport:
+def _with_adset(standin: MetaStandIn) -> HandlerAdapter:
     """The stand-in, also answering `GET <adset>?fields=promoted_object` (the Page an ad set promotes)."""
 
     def handle(request: httpx.Request) -> httpx.Response:
@@ -148,7 +148,7 @@ def _with_adset(standin: MetaStandIn) -> httpx.MockTransport:
             return httpx.Response(200, json={"id": ADSET, "promoted_object": {"page_id": PAGE}})
         return standin.handle(request)
 
-    return httpx.MockTransport(handle)
+    return HandlerAdapter(handle)
 
 
 def _statuses(standin: MetaStandIn) -> list[str]:
@@ -165,7 +165,7 @@ def test_launch_step_records_the_paused_ad_on_the_run_and_the_hook(aws: dict[str
     deps = _registered(aws["deps"])
     standin = MetaStandIn([], date(2026, 12, 1), date(2026, 12, 1), video_polls=0)
     # When LaunchPausedAd runs
-    ad = launch_for_run(_event(_brief(message="Summer")), deps, client=httpx.Client(transport=_with_adset(standin)))
+    ad = launch_for_run(_event(_brief(message="Summer")), deps, transport=_with_adset(standin))
     # Then one PAUSED ad exists, run as the ad set's Page, its creative mapping placements to aspects
     assert ad.status == "PAUSED" and ad.ad_name == f"tiny-test | {HOOK}" and ad.adset_id == ADSET
     assert (
@@ -186,7 +186,7 @@ def test_launch_step_records_the_named_error_and_raises_it_when_graph_refuses_th
     standin = MetaStandIn([], date(2026, 12, 1), date(2026, 12, 1), expire=True)
     # When LaunchPausedAd runs, Then its named error goes on to the state machine (never swallowed)
     with pytest.raises(AdTokenExpired):
-        launch_for_run(_event(_brief(page_id=PAGE)), deps, client=httpx.Client(transport=standin.transport))
+        launch_for_run(_event(_brief(page_id=PAGE)), deps, transport=standin.transport)
     # and the run record keeps it, without the token; no ad was made
     recorded = deps.runs.get(RUN)["launch"]
     assert (recorded["status"], recorded["error"]) == ("FAILED", "AdTokenExpired")
@@ -204,6 +204,6 @@ def test_launch_step_names_the_missing_ad_set_page_when_the_brief_gives_none(aws
         return standin.handle(request)
 
     with pytest.raises(ConfigError, match="--page ID") as info:
-        launch_for_run(_event(_brief()), deps, client=httpx.Client(transport=httpx.MockTransport(handle)))
+        launch_for_run(_event(_brief()), deps, transport=HandlerAdapter(handle))
     assert "launch.meta.page_id" in str(info.value) and standin.created_ads == {}
     assert deps.runs.get(RUN)["launch"]["error"] == "ConfigError"

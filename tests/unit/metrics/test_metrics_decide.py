@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import httpx
 import pytest
 
 from hookforge.metrics.compare import comparisons, parse_targets, placement_family, target_for
@@ -76,8 +75,9 @@ def test_groups_never_mix_definitions_and_carry_money_with_currency(store: Metri
     since, until = date(2026, 11, 1), date(2026, 11, 10)
     ads = [SimAd("1", f"a | {HOOKS[0]}"), SimAd("2", f"b | {HOOKS[1]}")]
     standin = MetaStandIn(ads, since, until, currency="EUR")
-    client = httpx.Client(transport=standin.transport)
-    source = MetaInsights(client, token=META_TOKEN, account_id=META_ACCOUNT, base_url="https://g.invalid")
+    source = MetaInsights(
+        transport=standin.transport, token=META_TOKEN, account_id=META_ACCOUNT, base_url="https://g.invalid"
+    )
     sync_source(store, source, since=since, until=until)
     store.apply(
         [

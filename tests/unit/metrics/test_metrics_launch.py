@@ -6,7 +6,6 @@ import json
 from datetime import date
 from typing import Any
 
-import httpx
 import pytest
 
 from hookforge.errors import ContentRejected, ProviderError
@@ -29,7 +28,7 @@ FEED = b"\x00\x00\x00\x18ftypmp42" + b"4x5!" * 4000
 
 def _launcher(standin: MetaStandIn, slept: list[float], **options: Any) -> MetaLauncher:
     return MetaLauncher(
-        httpx.Client(transport=standin.transport),
+        transport=standin.transport,
         token=META_TOKEN,
         account_id=META_ACCOUNT,
         base_url="https://graph.standin.invalid",
@@ -129,7 +128,7 @@ def test_launched_ids_are_recorded_and_synced_rows_map_by_ad_id_even_after_a_ren
     # When the marketer renames the ad (no hook id left in the name) and the sync runs
     standin.ads = [SimAd(launched.ad_id, "Summer promo final v2")]
     source = MetaInsights(
-        httpx.Client(transport=standin.transport),
+        transport=standin.transport,
         token=META_TOKEN,
         account_id=META_ACCOUNT,
         base_url="https://graph.standin.invalid",
@@ -162,7 +161,7 @@ def test_launch_hook_reads_the_rendered_outputs_and_records_the_ad(aws: dict[str
         }
     )
     standin = MetaStandIn([], date(2026, 12, 1), date(2026, 12, 1), video_polls=0)
-    launched = launch_hook(deps, HOOKS[1], adset_id="1", page_id="2", client=httpx.Client(transport=standin.transport))
+    launched = launch_hook(deps, HOOKS[1], adset_id="1", page_id="2", transport=standin.transport)
     assert launched.placements == {"stories": "9:16", "reels": "9:16", "feed": "1:1"}
     assert standin.created_ads[launched.ad_id]["name"] == f"winter | {HOOKS[1]}"
     deps.metrics._known.clear()

@@ -20,6 +20,7 @@ from tests.support.ad_platforms import (
     META_TOKEN,
     TIKTOK_ADVERTISER,
     TIKTOK_TOKEN,
+    HandlerAdapter,
     MetaStandIn,
     SimAd,
     TikTokStandIn,
@@ -38,9 +39,8 @@ ADS = [
 
 
 def _meta(standin: MetaStandIn, slept: list[float], **options: Any) -> MetaInsights:
-    client = httpx.Client(transport=standin.transport)
     return MetaInsights(
-        client,
+        transport=standin.transport,
         token=META_TOKEN,
         account_id=META_ACCOUNT,
         base_url="https://graph.meta-standin.invalid",
@@ -108,6 +108,43 @@ def test_meta_token_never_travels_in_a_url_even_though_graph_puts_it_in_paging_n
         assert request.headers["authorization"] == f"Bearer {META_TOKEN}"
     # the paging link's cursor was still followed
     assert any(request.url.params.get("after") for request in standin.requests)
+
+
+def test_meta_requests_are_made_by_the_facebook_business_sdk_each_on_its_own_host(store: MetricsStore) -> None:
+    from facebook_business.api import FacebookAdsApi
+    from facebook_business.session import FacebookSession
+
+    # Given two readers of the same account pointed at two different hosts in one process
+    first, second = MetaStandIn(ADS[:1], SINCE, SINCE), MetaStandIn(ADS[1:2], SINCE, SINCE)
+    a = MetaInsights(transport=first.transport, token=META_TOKEN, account_id=META_ACCOUNT, base_url="https://a.invalid")
+    b = MetaInsights(transport=second.transport, token=META_TOKEN, account_id=META_ACCOUNT, base_url="http://b:8")
+    # When both read
+    assert sync_source(store, a, since=SINCE, until=SINCE).rows == 2
+    assert sync_source(store, b, since=SINCE, until=SINCE).rows == 2
+    # Then each request went out through the SDK's own session and call (its User-Agent), to its own reader's host,
+    # and the SDK's process-wide defaults were left alone
+    agent = FacebookAdsApi.HTTP_DEFAULT_HEADERS["User-Agent"]
+    assert agent.startswith("fbbizsdk-python-v26.")
+    assert [(r.url.host, r.headers["user-agent"]) for r in first.requests] == [("a.invalid", agent)]
+    assert [(r.url.host, r.url.port, r.headers["user-agent"]) for r in second.requests] == [("b", 8, agent)]
+    assert FacebookSession.GRAPH == "https://graph.facebook.com" and FacebookAdsApi.get_default_api() is None
+    # and the token only ever travelled in the Authorization header, never as the SDK's access_token parameter
+    for request in first.requests + second.requests:
+        assert "access_token" not in str(request.url) and META_TOKEN not in str(request.url)
+        assert request.headers["authorization"] == f"Bearer {META_TOKEN}"
+
+
+def test_meta_unreachable_is_retried_then_named_without_the_token(store: MetricsStore) -> None:
+    import requests
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise requests.ConnectionError(f"connection refused: {request.url} Bearer {META_TOKEN}")
+
+    source = _meta(MetaStandIn([], SINCE, SINCE), slept := [])
+    source.mount(HandlerAdapter(refuse))
+    with pytest.raises(ProviderUnavailable, match="Meta could not be reached") as caught:
+        sync_source(store, source, since=SINCE, until=SINCE)
+    assert META_TOKEN not in str(caught.value) and slept == [2.0, 4.0, 8.0]
 
 
 def test_ads_without_a_hook_id_are_summarized_not_listed_as_bad_rows(store: MetricsStore) -> None:
@@ -228,21 +265,21 @@ def test_an_unknown_currency_and_an_unregistered_hook_are_recorded_skips(store: 
     assert all("unknown hook hk-ffffffff99" in s.reason for s in report.skipped)
 
 
-def _failing_after(standin: MetaStandIn, ok: int, body: dict[str, Any], status: int = 500) -> httpx.MockTransport:
+def _failing_after(standin: MetaStandIn, ok: int, body: dict[str, Any], status: int = 500) -> HandlerAdapter:
     def handle(request: httpx.Request) -> httpx.Response:
         if len(standin.requests) >= ok:
             standin.requests.append(request)
             return httpx.Response(status, json=body)
         return standin.handle(request)
 
-    return httpx.MockTransport(handle)
+    return HandlerAdapter(handle)
 
 
 def test_a_sync_that_fails_on_a_later_page_changes_no_totals(store: MetricsStore) -> None:
     standin = MetaStandIn(ADS, SINCE, UNTIL, page_size_cap=4)
     error = {"error": {"message": "An unknown error occurred", "type": "OAuthException", "code": 1}}
     source = _meta(standin, slept := [])
-    source.client = httpx.Client(transport=_failing_after(standin, 3, error))
+    source.mount(_failing_after(standin, 3, error))
     with pytest.raises(ProviderUnavailable, match="code 1"):
         sync_source(store, source, since=SINCE, until=UNTIL)
     assert slept == [2.0, 4.0, 8.0]  # retried, then given up
@@ -265,7 +302,7 @@ def test_every_documented_graph_error_kind_is_a_named_error(
     standin = MetaStandIn(ADS, SINCE, UNTIL)
     source = _meta(standin, [])
     body = {"error": {**error, "type": "OAuthException", "fbtrace_id": "A1"}}
-    source.client = httpx.Client(transport=_failing_after(standin, 0, body, status))
+    source.mount(_failing_after(standin, 0, body, status))
     with pytest.raises(expected) as caught:
         sync_source(store, source, since=SINCE, until=UNTIL)
     assert type(caught.value) is expected
@@ -276,7 +313,7 @@ def test_an_empty_page_ends_the_read_and_a_page_without_data_is_an_error(store: 
     empty = MetaStandIn([], SINCE, UNTIL)
     assert sync_source(store, _meta(empty, []), since=SINCE, until=UNTIL).rows == 0
     source = _meta(empty, [])
-    source.client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"paging": {}})))
+    source.mount(HandlerAdapter(lambda r: httpx.Response(200, json={"paging": {}})))
     with pytest.raises(ProviderError, match="without a data list"):
         sync_source(store, source, since=SINCE, until=UNTIL)
 
@@ -287,7 +324,7 @@ def test_a_partial_record_is_skipped_with_its_reason_and_the_rest_imported(store
     records[1] = {**records[1], "impressions": "12", "actions": [{"action_type": "video_view", "value": "40"}]}
     page = {"data": records, "paging": {"cursors": {"before": "0", "after": "2"}}}
     source = _meta(standin, [])
-    source.client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200, json=page)))
+    source.mount(HandlerAdapter(lambda r: httpx.Response(200, json=page)))
     report = sync_source(store, source, since=SINCE, until=SINCE)
     assert report.imported == 1
     assert [s.reason for s in report.skipped] == ["3-second video plays (40) exceed impressions (12)"]
@@ -303,7 +340,7 @@ def test_a_next_link_to_another_host_is_not_followed(store: MetricsStore) -> Non
         seen.append(request)
         return httpx.Response(200, json=page)
 
-    source.client = httpx.Client(transport=httpx.MockTransport(handle))
+    source.mount(HandlerAdapter(handle))
     with pytest.raises(ProviderError, match="another host") as caught:
         sync_source(store, source, since=SINCE, until=SINCE)
     assert META_TOKEN not in str(caught.value)

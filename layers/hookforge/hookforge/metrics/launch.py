@@ -3,7 +3,8 @@
 hookforge never switches spend on: the ad is created with `status=PAUSED` (an ad created without a status
 defaults to ACTIVE), and `MetaLauncher.guard` refuses any request that names another status, whoever builds it.
 
-Requests (Graph, token in the `Authorization` header):
+Requests (Graph, through the `facebook-business` SDK as `hookforge.metrics.sync.meta.Graph` makes them; the token in
+the `Authorization` header):
 1. each aspect's video: `POST act_<id>/advideos` on the video host — `source` (multipart) for small files, the
    resumable protocol for large ones (`upload_phase=start` -> `upload_session_id`, `start_offset`,
    `end_offset`; `transfer` with each `video_file_chunk` until the offsets meet; `finish`); then
@@ -33,14 +34,15 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from hookforge.errors import ConfigError, ContentRejected, ProviderError, ProviderUnavailable
 from hookforge.metrics.sync.meta import Graph
 from hookforge.models import LaunchedAd, LaunchHookInput
 from hookforge.observability import logger
+
+if TYPE_CHECKING:
+    from requests.adapters import BaseAdapter
 
 #: placements per aspect: 9:16 for Stories and Reels, 4:5 (else 1:1) for Feed
 VERTICAL = "9:16"
@@ -83,7 +85,6 @@ class MetaLauncher(Graph):
 
     def __init__(
         self,
-        client: httpx.Client,
         *,
         video_base_url: str = "https://graph-video.facebook.com",
         chunk_size: int = 4 * 1024 * 1024,
@@ -92,7 +93,7 @@ class MetaLauncher(Graph):
         max_polls: int = 120,
         **options: Any,
     ) -> None:
-        super().__init__(client, **options)
+        super().__init__(**options)
         self.video_base = f"{video_base_url.rstrip('/')}/{self.version}"
         self.chunk_size = chunk_size
         self.resumable_over = resumable_over
@@ -271,11 +272,11 @@ def launch_hook(
     page_id: str | None = None,
     message: str = "",
     link: str = "",
-    client: httpx.Client | None = None,
+    transport: BaseAdapter | None = None,
 ) -> LaunchedAd:
     """Launch a registered hook's rendered videos and poster on the configured Meta ad account (PAUSED), and
     record the ids on the hook. `deps`: the stage's (settings, secrets, metrics table, artifact store).
-    `page_id` None: the Page the ad set promotes."""
+    `page_id` None: the Page the ad set promotes. `transport`: a `requests` adapter for the SDK (tests)."""
     from hookforge.metrics.sync import meta
 
     settings = deps.settings
@@ -297,29 +298,27 @@ def launch_hook(
     graph_url = settings.meta_graph_url.rstrip("/")
     # Graph takes uploads on its video host; a stand-in (any other host) takes them itself
     video_url = "https://graph-video.facebook.com" if graph_url == "https://graph.facebook.com" else graph_url
-    own = client is None
-    http = client or httpx.Client(timeout=httpx.Timeout(300.0, connect=10.0))
+    launcher = MetaLauncher(
+        token=deps.secrets.get(meta.TOKEN_VAR, meta.SECRET_NAME),
+        account_id=settings.meta_ad_account_id,
+        base_url=graph_url,
+        video_base_url=video_url,
+        timeout=(10.0, 300.0),
+        transport=transport,
+    )
     try:
-        launcher = MetaLauncher(
-            http,
-            token=deps.secrets.get(meta.TOKEN_VAR, meta.SECRET_NAME),
-            account_id=settings.meta_ad_account_id,
-            base_url=graph_url,
-            video_base_url=video_url,
-        )
         page = page_id if page_id is not None else launcher.page_of(adset_id)
         request = LaunchRequest(
             hook_id, str(hook.get("brief") or "hookforge"), adset_id, page, videos, poster, message, link
         )
         launched = launcher.launch(request)
     finally:
-        if own:
-            http.close()
+        launcher.close()
     record_launch(deps.metrics, hook_id, launched)
     return launched
 
 
-def launch_for_run(event: LaunchHookInput, deps: Any, *, client: httpx.Client | None = None) -> LaunchedAd:
+def launch_for_run(event: LaunchHookInput, deps: Any, *, transport: BaseAdapter | None = None) -> LaunchedAd:
     """LaunchPausedAd: the run's finished hook as a PAUSED Meta ad, as the brief's `launch.meta` asks.
 
     The outcome is recorded on the run (`launch`): the ad's ids, or the named error and its message, which is then
@@ -337,7 +336,7 @@ def launch_for_run(event: LaunchHookInput, deps: Any, *, client: httpx.Client | 
             page_id=spec.page_id,
             message=spec.message,
             link=spec.link or "",
-            client=client,
+            transport=transport,
         )
     except Exception as e:
         # messages of Graph errors are already free of the token (Graph.redact); kept short for the run record

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
@@ -26,6 +26,9 @@ from hookforge.metrics.sync.common import CURRENCIES, AdDay, Fetched, Redactor, 
 from hookforge.metrics.sync.meta import MetaInsights
 from hookforge.metrics.sync.tiktok import TikTokReport
 from hookforge.observability import logger
+
+if TYPE_CHECKING:
+    from requests.adapters import BaseAdapter
 
 
 class AdSource(Protocol):
@@ -173,17 +176,20 @@ def configured_sources(
     *,
     platforms: tuple[str, ...] = ("meta", "tiktok"),
     sleeper: Sleeper = time.sleep,
+    meta_transport: BaseAdapter | None = None,
 ) -> list[AdSource]:
-    """The readers of the platforms that have an account configured (tokens read only for those)."""
+    """The readers of the platforms that have an account configured (tokens read only for those). `client`:
+    TikTok's httpx client; Meta's requests go through the `facebook-business` SDK (`meta_transport`: a `requests`
+    adapter for it, in tests)."""
     sources: list[AdSource] = []
     if "meta" in platforms and settings.meta_ad_account_id:
         sources.append(
             MetaInsights(
-                client,
                 token=secret(meta.TOKEN_VAR, meta.SECRET_NAME),
                 account_id=settings.meta_ad_account_id,
                 base_url=settings.meta_graph_url,
                 sleeper=sleeper,
+                transport=meta_transport,
             )
         )
     if "tiktok" in platforms and settings.tiktok_advertiser_id:
@@ -229,6 +235,7 @@ def run_sync(
     days: int | None = None,
     today: date | None = None,
     client: httpx.Client | None = None,
+    meta_transport: BaseAdapter | None = None,
     sleeper: Sleeper = time.sleep,
 ) -> list[SyncReport | Exception]:
     """The sync of the Lambda and the CLI: the configured platforms, the settings' window, the stage's secrets."""
@@ -249,11 +256,23 @@ def run_sync(
     try:
         for platform in platforms:
             try:  # a missing token of one platform is its answer, not the end of the other's sync
-                sources = configured_sources(settings, deps.secrets.get, http, platforms=(platform,), sleeper=sleeper)
+                sources = configured_sources(
+                    settings,
+                    deps.secrets.get,
+                    http,
+                    platforms=(platform,),
+                    sleeper=sleeper,
+                    meta_transport=meta_transport,
+                )
             except HookforgeError as e:
                 results.append(e)
                 continue
-            results.extend(sync_all(deps.metrics, sources, days=window, today=today or datetime.now(UTC).date()))
+            try:
+                results.extend(sync_all(deps.metrics, sources, days=window, today=today or datetime.now(UTC).date()))
+            finally:
+                for source in sources:
+                    if isinstance(source, MetaInsights):  # the SDK session's connections (TikTok's client is ours)
+                        source.close()
         return results
     finally:
         if own:

@@ -1,9 +1,14 @@
-"""Meta Marketing API: ad-level daily insights per placement, read with httpx on the documented Graph shapes.
+"""Meta Marketing API: ad-level daily insights per placement, read through the official `facebook-business` SDK.
 
-Why not the `facebook-business` SDK: its host is the class attribute `FacebookSession.GRAPH` (process-wide
-state, not an injected client), it talks through `requests` (no `httpx.MockTransport`), it neither waits out
-`x-business-use-case-usage` nor strips the token from `paging.next`, and it would add requests, aiohttp,
-pycountry and curlify to the Lambda layer for three GET endpoints and one POST.
+How the SDK is used: each `Graph` builds its own `FacebookSession` and `FacebookAdsApi` (never the process-wide
+`FacebookAdsApi.init`, which would also switch on the SDK's crash reporter that posts tracebacks to Meta) and
+makes every request with `FacebookAdsApi.call`. The host is configuration: `FacebookSession.GRAPH` is read per
+session (`url_override or self._session.GRAPH`), so setting it on our session instance points this client, and
+only this one, at `META_GRAPH_URL` (a local stand-in in tests). The token travels in the `Authorization` header,
+not in the SDK's default `access_token` query parameter, so it is in no URL that a proxy log, a `requests`
+exception or a stored paging link could carry. The SDK's answers (`FacebookResponse`) and errors
+(`FacebookRequestError`) are read for their status, headers and body; the handling below is ours, because the
+SDK neither waits out `x-business-use-case-usage` nor strips the token from `paging.next`.
 
 Requests (Graph `GRAPH_VERSION`, token in the `Authorization` header, never in a URL we build):
 - `GET act_<id>/insights?level=ad&time_increment=1&time_range={since,until}&breakdowns=publisher_platform,
@@ -24,11 +29,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:  # the SDK (and requests) load when a Graph is made: a TikTok-only sync never pays for them
+    from requests.adapters import BaseAdapter
 
 from hookforge.errors import AdTokenExpired, ConfigError, ProviderError, ProviderThrottled, ProviderUnavailable
 from hookforge.metrics.sync.common import (
@@ -46,7 +52,7 @@ from hookforge.metrics.sync.common import (
     strip_token,
 )
 
-#: the Graph version of `facebook-business` 26.x (the SDK's version follows the API's)
+#: the Graph version of `facebook-business` 26.x (the SDK's version follows the API's; passed to the SDK explicitly)
 GRAPH_VERSION = "v26.0"
 SECRET_NAME = "hookforge/ad-platforms/meta"
 TOKEN_VAR = "META_ACCESS_TOKEN"
@@ -82,7 +88,7 @@ RENEW_HINT = (
 )
 
 
-def regain_seconds(headers: httpx.Headers) -> float:
+def regain_seconds(headers: Mapping[str, str]) -> float:
     """The longest wait the usage headers announce, in seconds (0 when they announce none)."""
     wait = 0.0
     raw = headers.get("x-business-use-case-usage")
@@ -105,11 +111,11 @@ def regain_seconds(headers: httpx.Headers) -> float:
 
 
 class Graph:
-    """One ad account on the Graph: the token in a header, errors named, throttles waited out (module docstring)."""
+    """One ad account on the Graph through the SDK: the token in a header, errors named, throttles waited out
+    (module docstring). `transport`: a `requests` adapter mounted for every URL (tests point it at a stand-in)."""
 
     def __init__(
         self,
-        client: httpx.Client,
         *,
         token: str,
         account_id: str,
@@ -118,58 +124,86 @@ class Graph:
         sleeper: Sleeper = time.sleep,
         max_wait: float = 900.0,
         retries: int = 3,
+        timeout: tuple[float, float] = (10.0, 60.0),
+        transport: BaseAdapter | None = None,
     ) -> None:
         digits = account_id.removeprefix("act_")
         if not digits.isdigit():
             raise ConfigError(f"a Meta ad account id is digits (optionally act_<digits>), got {account_id!r}")
         if not token:
             raise AdTokenExpired(f"no Meta access token: {RENEW_HINT}")
-        self.client = client
+        from facebook_business.api import FacebookAdsApi
+        from facebook_business.session import FacebookSession
+
+        session = FacebookSession(timeout=timeout)
+        session.GRAPH = base_url.rstrip("/")  # this session's host (the SDK reads it per session)
+        session.requests.params.pop("access_token", None)  # the token goes in the header below, never a URL
+        session.requests.headers["Authorization"] = f"Bearer {token}"
+        self.session = session
+        self.api = FacebookAdsApi(session, api_version=version)
+        if transport is not None:
+            self.mount(transport)
         self.account = f"act_{digits}"
         self.version = version
-        self.base = f"{base_url.rstrip('/')}/{version}"
+        self.base = f"{session.GRAPH}/{version}"
         self.redact = Redactor(token)
-        self._auth = {"Authorization": f"Bearer {token}"}
         self.budget = WaitBudget(sleeper, max_wait)
         self.retries = retries
         #: Graph requests made (the benchmark's numerator)
         self.requests = 0
 
-    def guard(self, method: str, params: dict[str, str] | None) -> None:
+    def mount(self, transport: BaseAdapter) -> None:
+        """Send this Graph's requests (every host: the Graph and its video host) through `transport`."""
+        for prefix in ("https://", "http://"):
+            self.session.requests.mount(prefix, transport)
+
+    def close(self) -> None:
+        """Close the SDK session's connections."""
+        self.session.requests.close()
+
+    def guard(self, method: str, params: Mapping[str, str] | None) -> None:
         """Checked before every request; the launcher refuses here anything that could switch spend on."""
 
+    def _send(
+        self, method: str, url: str, params: Mapping[str, str] | None, files: dict[str, Any] | None
+    ) -> tuple[int, Mapping[str, str], Any]:
+        """One request through the SDK: (HTTP status, headers, the body as JSON when it is JSON, else text).
+        Raises `requests.RequestException` when Meta cannot be reached."""
+        from facebook_business.exceptions import FacebookRequestError
+
+        try:
+            answer = self.api.call(method, url, params=dict(params or {}), files=files)
+        except FacebookRequestError as e:  # the SDK's verdict on an error body or status; we read it ourselves
+            return int(e.http_status() or 0), e.http_headers() or {}, e.body()
+        return int(answer.status() or 0), answer.headers(), answer.json()
+
     def call(
-        self, method: str, url: str, params: dict[str, str] | None = None, *, files: dict[str, Any] | None = None
+        self, method: str, url: str, params: Mapping[str, str] | None = None, *, files: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """One Graph request with the error handling of the module docstring; the answer's JSON object."""
+        import requests
+
         self.guard(method, params)
         backoff = 60.0
         failures = 0
         while True:
             self.requests += 1
             try:
-                if method == "POST":
-                    response = self.client.post(url, data=params, files=files, headers=self._auth)
-                else:
-                    response = self.client.get(url, params=params, headers=self._auth)
-            except httpx.TransportError as e:
+                status, headers, body = self._send(method, url, params, files)
+            except requests.RequestException as e:
                 failures += 1
                 if failures > self.retries:
                     raise ProviderUnavailable(f"Meta could not be reached: {self.redact(str(e))}") from None
                 self.budget.sleeper(2.0**failures)
                 continue
-            try:
-                body = response.json()
-            except ValueError:
-                body = None
             if not isinstance(body, dict):
-                if response.status_code >= 500 and failures < self.retries:
+                if status >= 500 and failures < self.retries:
                     failures += 1
                     self.budget.sleeper(2.0**failures)
                     continue
-                raise ProviderUnavailable(f"Meta answered HTTP {response.status_code} without a JSON object")
+                raise ProviderUnavailable(f"Meta answered HTTP {status} without a JSON object")
             error = body.get("error")
-            if response.status_code < 400 and not error:
+            if status < 400 and not error:
                 return body
             error = error if isinstance(error, dict) else {}
             code = error_code(error.get("code"))
@@ -178,8 +212,8 @@ class Graph:
             where = f"code {code}" + (f"/{subcode}" if subcode else "")
             if code in TOKEN_CODES:
                 raise AdTokenExpired(f"Meta refused the access token ({where}: {message}); {RENEW_HINT}")
-            if code in THROTTLE_CODES or response.status_code == 429:
-                wait = regain_seconds(response.headers) or backoff
+            if code in THROTTLE_CODES or status == 429:
+                wait = regain_seconds(headers) or backoff
                 backoff = min(backoff * 2, 900.0)
                 if not self.budget.allows(wait):
                     raise ProviderThrottled(
@@ -188,13 +222,13 @@ class Graph:
                     )
                 self.budget.wait(wait)
                 continue
-            if (code in TRANSIENT_CODES or response.status_code >= 500) and failures < self.retries:
+            if (code in TRANSIENT_CODES or status >= 500) and failures < self.retries:
                 failures += 1
                 self.budget.sleeper(2.0**failures)
                 continue
             trace = self.redact(str(error.get("fbtrace_id") or ""))
-            cls = ProviderUnavailable if code in TRANSIENT_CODES or response.status_code >= 500 else ProviderError
-            raise cls(f"Meta answered HTTP {response.status_code} ({where}: {message}) fbtrace_id={trace}")
+            cls = ProviderUnavailable if code in TRANSIENT_CODES or status >= 500 else ProviderError
+            raise cls(f"Meta answered HTTP {status} ({where}: {message}) fbtrace_id={trace}")
 
 
 class MetaInsights(Graph):
@@ -204,7 +238,6 @@ class MetaInsights(Graph):
 
     def __init__(
         self,
-        client: httpx.Client,
         *,
         async_after_days: int = 31,
         poll_seconds: float = 10.0,
@@ -212,7 +245,7 @@ class MetaInsights(Graph):
         page_size: int = 500,
         **options: Any,
     ) -> None:
-        super().__init__(client, **options)
+        super().__init__(**options)
         self.async_after_days = async_after_days
         self.poll_seconds = poll_seconds
         self.max_polls = max_polls
