@@ -29,7 +29,7 @@ def main() -> None:
 
     from hookforge.local import template as tpl
     from hookforge.local.engine import project_root
-    from hookforge.metrics.store import MetricsStore
+    from hookforge.metrics.store import MetricsStore, bulk_writer
     from hookforge.metrics.sync import MetaInsights, TikTokReport, sync_source
     from tests.support.ad_platforms import (
         META_ACCOUNT,
@@ -55,7 +55,7 @@ def main() -> None:
         kwargs = tpl.tables(tpl.load_template(project_root() / "template.yaml"))["MetricsTable"]
         resource = boto3.resource("dynamodb", region_name="us-east-1")
         resource.meta.client.create_table(TableName=TABLE, **kwargs)
-        store = MetricsStore(resource, TABLE)
+        store = MetricsStore(resource, TABLE, writer=bulk_writer(boto3.session.Session(), "us-east-1"))  # as Deps
         for h in hooks:
             store.put_hook({"hook_id": h, "prompt": f"bench {h}", "created_at": 1_700_000_000})
         week = until - timedelta(days=6)

@@ -114,3 +114,34 @@ def test_installed_reads_return_items_as_written(table: Any, monkeypatch: pytest
     # and an error still takes moto's path (a named DynamoDB error, not a JSON failure)
     with pytest.raises(table.exceptions.ResourceNotFoundException):
         table.query(TableName="missing", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": ITEM["pk"]})
+
+
+def test_the_local_mirror_reads_every_item_as_a_paginated_scan_answers_it(table: Any) -> None:
+    from hookforge.local.engine import _table_items
+
+    # Given a table of every non-binary attribute type (hookforge's tables hold no binary; the mirror is JSON),
+    # large enough that a Scan answers it in several pages
+    table.create_table(
+        TableName="mirror",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    text = {k: v for k, v in ITEM.items() if k not in ("b", "bs")}
+    for n in range(60):
+        item = {**text, "pk": {"S": f"hook#hk-{n % 7}"}, "sk": {"S": f"DAY#meta#{n:04d}"}, "pad": {"S": "x" * 20_000}}
+        table.put_item(TableName="mirror", Item=item)
+    pages = list(table.get_paginator("scan").paginate(TableName="mirror"))
+    assert len(pages) > 1
+    scanned = [i for page in pages for i in page["Items"]]
+    # When the engine reads it for its mirror, Then it holds the same items, attribute for attribute
+    mirrored = _table_items("mirror")
+
+    def order(i: dict[str, Any]) -> tuple[str, str]:
+        return i["pk"]["S"], i["sk"]["S"]
+
+    assert len(mirrored) == 60 and sorted(mirrored, key=order) == sorted(scanned, key=order)
+    assert json.loads(json.dumps(mirrored)) == mirrored

@@ -276,9 +276,13 @@ class Deps:
 
     @cached_property
     def metrics(self) -> MetricsStore:
-        from hookforge.metrics.store import MetricsStore
+        from hookforge.metrics.store import MetricsStore, bulk_writer
 
-        return MetricsStore(self.resource("dynamodb"), self.settings.metrics_table)
+        # the day-row writer comes from the resource's own session; a resource injected without one writes itself
+        if "bulk:dynamodb" not in self.overrides and "resource:dynamodb" not in self.overrides:
+            self.overrides["bulk:dynamodb"] = bulk_writer(self.session or boto3.session.Session(), self.settings.region)
+        resource = self.resource("dynamodb")
+        return MetricsStore(resource, self.settings.metrics_table, writer=self.overrides.get("bulk:dynamodb"))
 
     @cached_property
     def secrets(self) -> Secrets:

@@ -5,7 +5,7 @@ from typing import Any
 import boto3
 import pytest
 
-from hookforge.metrics.store import MetricsStore
+from hookforge.metrics.store import MetricsStore, bulk_writer
 from tests.unit.metrics.support import TABLE, seed_hooks
 
 
@@ -17,6 +17,7 @@ def dynamodb(aws: dict[str, Any]) -> Any:
 
 @pytest.fixture
 def store(dynamodb: Any) -> MetricsStore:
-    s = MetricsStore(dynamodb, TABLE)
+    """The store as Deps makes it: day rows written through the low-level bulk writer."""
+    s = MetricsStore(dynamodb, TABLE, writer=bulk_writer(boto3.session.Session(), "us-east-1"))
     seed_hooks(s)
     return s

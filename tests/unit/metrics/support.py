@@ -33,11 +33,14 @@ def seed_hooks(store: Any) -> None:
 class CallCounter:
     """Counts DynamoDB operations (and their IndexName) through botocore's event hooks."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, *clients: Any) -> None:
+        """`clients`: a store's resource client and its bulk writer (None when it has none)."""
         self.ops: Counter[str] = Counter()
         self.indexed: list[str] = []
         unique_id = f"test-counter-{id(self)}"
-        client.meta.events.register("provide-client-params.dynamodb.*", self._seen, unique_id=unique_id)
+        for client in clients:
+            if client is not None:
+                client.meta.events.register("provide-client-params.dynamodb.*", self._seen, unique_id=unique_id)
 
     def _seen(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         self.ops[model.name] += 1

@@ -136,11 +136,12 @@ def test_segments_of_one_day_far_apart_in_the_file_are_summed_and_set_once(
     def count(**kwargs: Any) -> None:
         writes.append(kwargs["model"].name)
 
-    store.client.meta.events.register("before-call.dynamodb.BatchWriteItem", count, unique_id="count-writes")
+    events = (store.writer or store.client).meta.events
+    events.register("before-call.dynamodb.BatchWriteItem", count, unique_id="count-writes")
     try:
         again = import_csv(store, text, platform="meta")
     finally:
-        store.client.meta.events.unregister("before-call.dynamodb.BatchWriteItem", unique_id="count-writes")
+        events.unregister("before-call.dynamodb.BatchWriteItem", unique_id="count-writes")
     assert (again.imported, again.unchanged, writes) == (0, 300, [])
 
 
@@ -231,7 +232,7 @@ def test_import_that_stops_half_way_still_writes_its_report_with_the_counts_so_f
         if len(calls) == 2:
             raise ConnectionError("network down")
 
-    client = aws["deps"].metrics.client
+    client = aws["deps"].metrics.writer or aws["deps"].metrics.client  # where day rows are written
     client.meta.events.register("before-call.dynamodb.BatchWriteItem", fail_second, unique_id="fail-second")
     try:
         # When the drop is handled / Then the error still reaches Lambda (its retries and dead-letter queue) ...

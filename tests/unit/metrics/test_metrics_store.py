@@ -10,7 +10,7 @@ from hookforge.metrics.ingest import import_csv
 from hookforge.metrics.model import DayRow
 from hookforge.metrics.report import build_report, winners
 from hookforge.metrics.store import MetricsStore
-from tests.unit.metrics.support import HOOKS, TABLE, CallCounter, fixture_text
+from tests.unit.metrics.support import HOOKS, TABLE, CallCounter, fixture_text, seed_hooks
 
 
 def _row(hook_id: str, day: str, impressions: int, plays: int, line: int = 1) -> DayRow:
@@ -29,7 +29,7 @@ def test_report_reads_with_query_on_the_gsi_never_scan(store: MetricsStore) -> N
     # Given imported data
     import_csv(store, fixture_text("meta_daily.csv"), platform="meta")
     import_csv(store, fixture_text("tiktok_daily.csv"), platform="tiktok")
-    counter = CallCounter(store.client)
+    counter = CallCounter(store.client, store.writer)
     # When the ranking (dashboard) report is built
     stats = build_report(store)
     # Then only Query calls were made, each on the ranking GSI (hooks + one per platform)
@@ -41,7 +41,7 @@ def test_report_reads_with_query_on_the_gsi_never_scan(store: MetricsStore) -> N
 
 def test_dated_report_reads_day_rows_by_query(store: MetricsStore) -> None:
     import_csv(store, fixture_text("meta_daily.csv"), platform="meta")
-    counter = CallCounter(store.client)
+    counter = CallCounter(store.client, store.writer)
     stats = build_report(store, date_from="2026-11-02", date_to="2026-11-02")
     assert set(counter.ops) == {"Query"}
     assert counter.indexed.count("ByHookRate") == 1 and counter.indexed.count("") == len(HOOKS)
@@ -135,12 +135,12 @@ def test_lost_lease_marks_total_for_recount_and_raises(store: MetricsStore) -> N
             ExpressionAttributeValues={":o": "thief"},
         )
 
-    store.client.meta.events.register("before-call.dynamodb.BatchWriteItem", steal, unique_id="steal")
+    (store.writer or store.client).meta.events.register("before-call.dynamodb.BatchWriteItem", steal, unique_id="steal")
     try:
         with pytest.raises(MetricsWriteConflict, match="expired during the import"):
             store.apply([_row("hk-1a2b3c4d5e", "2026-11-01", 100, 30)])
     finally:
-        store.client.meta.events.unregister("before-call.dynamodb.BatchWriteItem", unique_id="steal")
+        (store.writer or store.client).meta.events.unregister("before-call.dynamodb.BatchWriteItem", unique_id="steal")
     # Then the total is left dirty, so the next lease holder recounts it
     total = store.table.get_item(Key={"pk": "HOOK#hk-1a2b3c4d5e", "sk": "TOTAL#meta"})["Item"]
     assert total["dirty"] is True
@@ -207,7 +207,7 @@ def test_reimport_that_changes_nothing_takes_no_lease_and_writes_nothing(store: 
     days = [f"2026-{1 + d // 28:02d}-{1 + d % 28:02d}" for d in range(100)]
     rows = [_row(h, day, 1000 + d, 300, line=d) for h in HOOKS for d, day in enumerate(days)]
     store.apply(rows)
-    counter = CallCounter(store.client)
+    counter = CallCounter(store.client, store.writer)
     # When the same rows are imported again
     result = store.apply(rows)
     # Then it only read which totals exist (one request) and the rows' stored figures (100 rows a request):
@@ -218,7 +218,7 @@ def test_reimport_that_changes_nothing_takes_no_lease_and_writes_nothing(store: 
 
 def test_first_import_of_a_hook_reads_none_of_its_day_rows(store: MetricsStore) -> None:
     # Given hooks with no data yet
-    counter = CallCounter(store.client)
+    counter = CallCounter(store.client, store.writer)
     # When 300 of their days are imported
     rows = [_row(h, f"2026-{1 + d // 28:02d}-{1 + d % 28:02d}", 1000, 300, line=d) for h in HOOKS for d in range(100)]
     result = store.apply(rows)
@@ -232,7 +232,7 @@ def test_changed_day_leases_only_its_own_hooks_total_and_sets_it_exactly(store: 
     # Given two hooks with three days each
     rows = [_row(h, f"2026-11-0{d}", 100 * d, 10 * d) for h in HOOKS[:2] for d in (1, 2, 3)]
     store.apply(rows)
-    counter = CallCounter(store.client)
+    counter = CallCounter(store.client, store.writer)
     # When the second day of the first hook is restated (the platform counted more) and all rows come again
     rows[1] = _row(HOOKS[0], "2026-11-02", 250, 40)
     result = store.apply(rows)
@@ -339,7 +339,7 @@ def test_rows_stored_in_the_older_layout_are_rewritten_once_then_only_read(store
         )
     # When the same days are imported twice
     first = store.apply(rows)
-    counter = CallCounter(store.client)
+    counter = CallCounter(store.client, store.writer)
     second = store.apply(rows)
     # Then neither import changes a figure or the total; the first rewrites the rows, the second only reads
     assert (first.written, first.unchanged, second.written, second.unchanged) == (0, 2, 0, 2)
@@ -352,3 +352,45 @@ def test_days_carry_the_hook_platform_and_day_of_their_key(store: MetricsStore) 
     [day] = store.days(HOOKS[0])
     assert (day["hook_id"], day["platform"], day["day"]) == (HOOKS[0], "meta", "2026-11-01")
     assert day["ad_name"] == f"ad | {HOOKS[0]}"
+
+
+def test_day_rows_sent_as_dynamodb_json_are_what_boto3s_serializer_makes_of_them() -> None:
+    from boto3.dynamodb.types import TypeSerializer
+
+    from hookforge.metrics.store import _day_item, _wire
+
+    # Given an imported row (no ad id) and a synced one (ad id, placement, currency, fractional spend)
+    rows = [
+        DayRow(HOOKS[0], "meta", "2026-11-02", "", 1000, 300, 90, 12, 0.0, line=1),
+        DayRow(HOOKS[1], "meta", "2026-11-02", "spring | x", 10_000, 2500, 900, 40, 12.345678, line=2,
+               ad_id="120200000000001", placement="instagram:reels", currency="EUR"),  # fmt: skip
+    ]
+    for row in rows:
+        item = _day_item(row)
+        # Then the bulk writer's wire form equals the resource's, attribute for attribute
+        assert _wire(item) == TypeSerializer().serialize(item)["M"]
+
+
+def test_the_bulk_writer_and_the_resource_store_the_same_items(store: MetricsStore) -> None:
+    from hookforge.local import template as tpl
+    from tests.conftest import ROOT
+
+    # Given the same report imported through the bulk writer (the fixture, as Deps makes it) and through a store on
+    # the resource alone, each into its own table of the template's metrics layout
+    spec = tpl.tables(tpl.load_template(ROOT / "template.yaml"))["MetricsTable"]
+    _resource(store).meta.client.create_table(TableName="hf-test-metrics-plain", **spec)
+    plain_store = MetricsStore(_resource(store), "hf-test-metrics-plain")
+    seed_hooks(plain_store)
+    assert store.writer is not None and plain_store.writer is None
+    text = fixture_text("meta_daily.csv")
+    fast, slow = import_csv(store, text, platform="meta"), import_csv(plain_store, text, platform="meta")
+    # Then both wrote the same day rows, attribute for attribute, and the same totals
+    assert (fast.imported, fast.unchanged) == (slow.imported, slow.unchanged) and fast.imported > 0
+
+    def stored(s: MetricsStore) -> list[dict[str, Any]]:
+        items = s.table.scan(ConsistentRead=True)["Items"]
+        return sorted(({k: v for k, v in i.items() if k not in ("updated_at", "lock_owner", "lock_expires")}
+                       for i in items if i["sk"] != "HOOK"), key=lambda i: (i["pk"], i["sk"]))  # fmt: skip
+
+    fast_items = stored(store)
+    assert len(fast_items) > fast.imported and stored(plain_store) == fast_items

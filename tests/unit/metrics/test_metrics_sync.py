@@ -222,7 +222,7 @@ def test_a_resync_that_changes_nothing_takes_no_lease_and_writes_nothing(store: 
     standin = TikTokStandIn(ADS[:2], SINCE, UNTIL)
     sync_source(store, _tiktok(standin, []), since=SINCE, until=UNTIL)
     totals = [_total(store, h, "tiktok") for h in HOOKS[:2]]
-    counter = CallCounter(store.client)
+    counter = CallCounter(store.client, store.writer)
     # When the same week is synced again and TikTok restated nothing
     again = sync_source(store, _tiktok(standin, []), since=SINCE, until=UNTIL)
     # Then the sync read the launched ads (Query), which totals exist and the rows' figures, and wrote nothing
@@ -236,7 +236,7 @@ def test_a_resync_with_a_restated_day_leases_that_hook_only_and_sets_its_total_e
     standin = TikTokStandIn(ADS[:2], SINCE, UNTIL)
     sync_source(store, _tiktok(standin, []), since=SINCE, until=UNTIL)
     other = _total(store, HOOKS[1], "tiktok")
-    counter = CallCounter(store.client)
+    counter = CallCounter(store.client, store.writer)
     # When TikTok restates two days of the first hook's ad and the week is synced again
     standin.restated.update({(ADS[0].ad_id, "2026-11-28"): 300, (ADS[0].ad_id, "2026-11-30"): 7})
     again = sync_source(store, _tiktok(standin, []), since=SINCE, until=UNTIL)
