@@ -13,7 +13,7 @@ BENCH_STAMP := $(BENCH_ENV)/.installed-v1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo test bench package-check lint browser-deps voice-deps tools clean
+.PHONY: help setup demo test test-deps system-deps bench package-check lint browser-deps voice-deps tools clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -70,8 +70,20 @@ setup: $(STAMP)  ## create .venv with hookforge installed (editable)
 demo: $(STAMP)  ## run the whole pipeline locally on the built-in brief (no AWS, no keys)
 	$(BIN)/hookforge demo
 
-test: $(STAMP) tools browser-deps voice-deps  ## run every test (unit, integration, browser, template checks)
-	PATH="$(CURDIR)/$(TOOLS)/bin:$(CURDIR)/$(CHECKOV)/bin:$$PATH" $(BIN)/pytest -q -n auto --dist worksteal
+# A third of the suite's time is spent waiting (on ffmpeg, local services, subprocesses), so two test workers per
+# core keep the cores busy: on 2 cores, 4 workers ran the suite in 6 min 54 s against 9 min 15 s with 2.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
+
+# The environments install side by side (they share nothing); the two apt installs go one after the other.
+test-deps:
+	@$(MAKE) --no-print-directory -j4 $(STAMP) $(TOOLS_STAMP) $(CHECKOV_STAMP) system-deps
+
+system-deps:
+	@$(MAKE) --no-print-directory browser-deps
+	@$(MAKE) --no-print-directory voice-deps
+
+test: test-deps  ## run every test (unit, integration, browser, template checks)
+	PATH="$(CURDIR)/$(TOOLS)/bin:$(CURDIR)/$(CHECKOV)/bin:$$PATH" $(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 package-check: $(STAMP) $(TOOLS_STAMP)  ## sam build the layer and zip functions (no Docker); check size and handler imports
 	$(BIN)/python .ci/package_check.py --sam $(TOOLS)/bin/sam

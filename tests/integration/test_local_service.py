@@ -52,6 +52,11 @@ def env(tmp_path: Path) -> dict[str, str]:
     }
 
 
+#: how long a command may take to exit after Ctrl-C or a killed service before the test calls it hung: a guard
+#: against hangs, not a speed check
+HANG = 60
+
+
 def hookforge(env: dict[str, str], *args: str, check: bool = True, timeout: float = 300) -> Any:
     proc = subprocess.run(
         [sys.executable, "-m", "hookforge.cli", *args], env=env, capture_output=True, text=True, timeout=timeout
@@ -61,9 +66,22 @@ def hookforge(env: dict[str, str], *args: str, check: bool = True, timeout: floa
     return proc
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    # a command started under a wrapper that ignores SIGINT (GNU time, a background job without job control)
+    # inherits that, and Python then installs no KeyboardInterrupt: the Ctrl-C the tests send would do nothing
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "hookforge.cli", *args]
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ctrl_c_as_in_a_terminal,  # noqa: PLW1509 - only resets one signal before exec
+    )
 
 
 def brief_file(tmp_path: Path, name: str, **overrides: Any) -> Path:
@@ -114,7 +132,7 @@ def test_two_runs_an_import_and_the_dashboard_at_once_lose_nothing(tmp_path: Pat
     url = dashboard.stdout.readline().strip() if dashboard.stdout else ""
     assert url.startswith("http://127.0.0.1:")
     dashboard.send_signal(signal.SIGINT)
-    dashboard.communicate(timeout=30)
+    dashboard.communicate(timeout=HANG)
     assert imported.returncode == 0
     # Then, after every command and the service have exited and a new service loads the home from disk,
     hookforge(env, "stop", "--home", str(home))
@@ -140,7 +158,7 @@ def test_a_run_survives_ctrl_c_and_a_killed_service_while_it_waits(tmp_path: Pat
     )
     run_id = waiting[0]["run_id"]
     run.send_signal(signal.SIGINT)
-    _, err = run.communicate(timeout=30)
+    _, err = run.communicate(timeout=HANG)
     assert run.returncode == 130 and "detached" in err and f"hookforge approve {run_id}" in err
     assert runs(env, home)[run_id]["state"] == "AWAITING_SELECTION"  # the service kept it
     # When the service is killed outright
@@ -186,7 +204,7 @@ def test_a_service_killed_mid_render_resumes_without_paying_again(tmp_path: Path
     assert before["creates"] == 1
     # When the service is killed during the render
     os.kill(service_pid(home), signal.SIGKILL)
-    run.communicate(timeout=60)
+    run.communicate(timeout=HANG)
     assert run.returncode != 0
     # Then `resume` finishes the run with the clip and stills made before the kill
     done = json.loads(hookforge(env, "resume", run_id, "--json", "--home", str(home), "--out",
@@ -208,7 +226,7 @@ def test_resume_refuses_unknown_runs_and_exactly_one_of_two_resumes_wins(tmp_pat
     )
     run_id = waiting[0]["run_id"]
     run.send_signal(signal.SIGINT)
-    run.communicate(timeout=30)
+    run.communicate(timeout=HANG)
     os.kill(service_pid(home), signal.SIGKILL)
     wait_for(lambda: ServiceClient.running(home) is None, what="the service to die")
     unknown = hookforge(env, "resume", "run-19990101-000000-0000000000", "--home", str(home), check=False)
