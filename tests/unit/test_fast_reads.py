@@ -24,11 +24,9 @@ ITEM = {
 }
 
 
-@pytest.fixture
-def table(aws) -> Any:  # type: ignore[no-untyped-def]
-    client = boto3.client("dynamodb")
+def _create(client: Any, name: str) -> None:
     client.create_table(
-        TableName="fast",
+        TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         AttributeDefinitions=[
             {"AttributeName": "pk", "AttributeType": "S"},
@@ -36,6 +34,12 @@ def table(aws) -> Any:  # type: ignore[no-untyped-def]
         ],
         BillingMode="PAY_PER_REQUEST",
     )
+
+
+@pytest.fixture
+def table(aws) -> Any:  # type: ignore[no-untyped-def]
+    client = boto3.client("dynamodb")
+    _create(client, "fast")
     client.put_item(TableName="fast", Item=ITEM)
     for n in range(3):
         client.put_item(TableName="fast", Item={"pk": {"S": "hook#hk-1"}, "sk": {"S": f"DAY#tiktok#{n}"}})
@@ -121,15 +125,7 @@ def test_the_local_mirror_reads_every_item_as_a_paginated_scan_answers_it(table:
 
     # Given a table of every non-binary attribute type (hookforge's tables hold no binary; the mirror is JSON),
     # large enough that a Scan answers it in several pages
-    table.create_table(
-        TableName="mirror",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    _create(table, "mirror")
     text = {k: v for k, v in ITEM.items() if k not in ("b", "bs")}
     for n in range(60):
         item = {**text, "pk": {"S": f"hook#hk-{n % 7}"}, "sk": {"S": f"DAY#meta#{n:04d}"}, "pad": {"S": "x" * 20_000}}
