@@ -141,3 +141,21 @@ def test_the_local_mirror_reads_every_item_as_a_paginated_scan_answers_it(table:
 
     assert len(mirrored) == 60 and sorted(mirrored, key=order) == sorted(scanned, key=order)
     assert json.loads(json.dumps(mirrored)) == mirrored
+
+
+def test_a_mirror_put_back_holds_the_same_items_and_answers_queries(table: Any) -> None:
+    from hookforge.local.engine import _put_table_items, _table_items
+
+    # Given a mirror read from one table (every non-binary attribute type)
+    _create(table, "restored")
+    text = {k: v for k, v in ITEM.items() if k not in ("b", "bs")}
+    items = [{**text, "pk": {"S": f"hook#hk-{n % 3}"}, "sk": {"S": f"DAY#meta#{n:04d}"}} for n in range(30)]
+    # When it is put back the way a starting service loads a home
+    _put_table_items("restored", items)
+    # Then the table holds exactly those items, and answers queries as if they had been written by requests
+    key = lambda i: (i["pk"]["S"], i["sk"]["S"])  # noqa: E731
+    assert sorted(_table_items("restored"), key=key) == sorted(items, key=key)
+    page = table.query(
+        TableName="restored", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "hook#hk-1"}}
+    )
+    assert page["Count"] == 10 and page["Items"][0]["m"] == ITEM["m"]

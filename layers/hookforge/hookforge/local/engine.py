@@ -144,6 +144,19 @@ def _table_items(name: str) -> list[dict[str, Any]]:
         return [item.to_json()["Attributes"] for item in table.all_items()]
 
 
+def _put_table_items(name: str, items: list[dict[str, Any]]) -> None:
+    """Put a mirror's items (DynamoDB JSON, as `_table_items` reads them) back into one table through moto's
+    backend: the same puts as BatchWriteItem without a request's serializing and parsing per 25 items, which made
+    a service start on a home of 100 000 day rows take 25 s."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    with _DYNAMODB_REQUESTS:
+        backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION]
+        for item in items:
+            backend.put_item(name, item)
+
+
 def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
     """`method` of moto's DynamoDB request handler, run under the process-wide DynamoDB lock."""
 
@@ -538,13 +551,8 @@ class LocalEngine:
                 key = path.relative_to(bucket_dir).as_posix()
                 s3.upload_file(str(path), BUCKET, key)
         self._known_etags = self._etags(s3)
-        ddb = boto3.client("dynamodb", region_name=REGION)
         for table_file in sorted((self.home / "tables").glob("*.json")):
-            items = json.loads(table_file.read_text(encoding="utf-8"))
-            name = table_file.stem
-            for start in range(0, len(items), 25):
-                batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
-                ddb.batch_write_item(RequestItems={name: batch})
+            _put_table_items(table_file.stem, json.loads(table_file.read_text(encoding="utf-8")))
 
     def _tighten_state_files(self) -> None:
         """A home written before files were private: its folders become 0700 and its files 0600."""
