@@ -150,6 +150,8 @@ def test_two_runs_an_import_and_the_dashboard_at_once_lose_nothing(tmp_path: Pat
 
 
 def test_a_run_survives_ctrl_c_and_a_killed_service_while_it_waits(tmp_path: Path, home: Path, env) -> None:  # type: ignore[no-untyped-def]
+    hold = tmp_path / "hold-the-clip"
+    env = {**env, "HOOKFORGE_SIM_HOLD": str(hold)}
     brief = brief_file(tmp_path, "waiting", video={"providers": ["runway"], "duration": 2})
     # Given a run waiting for its pick, whose terminal pressed Ctrl-C
     run = start(env, "run", str(brief), "--home", str(home), "--out", str(tmp_path / "out"))
@@ -169,11 +171,21 @@ def test_a_run_survives_ctrl_c_and_a_killed_service_while_it_waits(tmp_path: Pat
     # Then `runs` (starting a new service) shows the run interrupted, with its hook id
     row = runs(env, home)[run_id]
     assert row["state"] == "INTERRUPTED" and row["hook_id"] == "hk-" + run_id.rsplit("-", 1)[-1]
-    # And `approve --pick` answers it (resuming it first), and `resume` follows it to the end
+    # And `approve --pick` answers it (resuming it first), and `resume` follows it to the end (Runway holds the
+    # clip until `resume` has found the run going, so the run cannot finish before `resume` looks)
+    hold.touch()
     approved = hookforge(env, "approve", run_id, "--pick", "1", "--home", str(home))
     assert "picked candidate 1" in approved.stderr
-    done = json.loads(hookforge(env, "resume", run_id, "--json", "--home", str(home), "--out",
-                                str(tmp_path / "out")).stdout)
+    following = start(env, "resume", run_id, "--json", "--home", str(home), "--out", str(tmp_path / "out"))
+    assert following.stderr is not None
+    seen = [following.stderr.readline()]
+    while seen[-1] and "•" not in seen[-1]:  # the steps it reports: it follows the run
+        seen.append(following.stderr.readline())
+    assert runs(env, home)[run_id]["state"] not in ("SUCCEEDED", "INTERRUPTED")  # held at Runway, going
+    hold.unlink()
+    stdout, stderr = following.communicate(timeout=300)
+    assert following.returncode == 0, (seen, stderr)
+    done = json.loads(stdout)
     assert done["status"] == "SUCCEEDED" and done["hook_id"] == row["hook_id"]
     # And the stills were not generated again: the new service invoked no GenerateImage; Runway was asked once
     after = counts(home)

@@ -1,9 +1,10 @@
 """Stand-in paid providers inside the local service, for the service tests (`HOOKFORGE_SERVICE_PRELOAD`).
 
 `install(engine)` gives the service's handlers a simulated Runway (tests/support/runway_sim.py) on the engine's
-clock, and writes what the stand-ins were asked to do to `<home>/sim-counts.json` several times a second: the
-simulated Runway's creates and polls, and every handler the engine really invoked (a resumed run's replayed
-steps are not invocations). A killed service's counts stay in the file; the next service starts at zero.
+clock (`HOOKFORGE_SIM_HOLD`: a file whose existence keeps every task RUNNING), and writes what the stand-ins were
+asked to do to `<home>/sim-counts.json` several times a second: the simulated Runway's creates and polls, and
+every handler the engine really invoked (a resumed run's replayed steps are not invocations). A killed service's
+counts stay in the file; the next service starts at zero.
 """
 
 from __future__ import annotations
@@ -27,6 +28,17 @@ COUNTS_FILE = "sim-counts.json"
 def install(engine: Any) -> None:
     clip = Path(os.environ["HOOKFORGE_SIM_CLIP"]).read_bytes()
     sim = SimulatedRunway(clock=engine.clock, video=clip, task_seconds=20, pending_seconds=1)
+    hold = os.environ.get("HOOKFORGE_SIM_HOLD")
+    if hold:  # while this file exists, a finished task still answers RUNNING: a test decides when the clip is in
+        describe = sim.describe
+
+        def held(task: Any) -> dict[str, Any]:
+            answer = describe(task)
+            if answer["status"] == "SUCCEEDED" and Path(hold).exists():
+                return {"id": answer["id"], "createdAt": answer["createdAt"], "status": "RUNNING"}
+            return answer
+
+        sim.describe = held  # type: ignore[method-assign]
     deps = Deps.current()
     deps.provider_ctx = ProviderContext(
         settings=deps.settings,
