@@ -70,8 +70,8 @@ setup: $(STAMP)  ## create .venv with hookforge installed (editable)
 demo: $(STAMP)  ## run the whole pipeline locally on the built-in brief (no AWS, no keys)
 	$(BIN)/hookforge demo
 
-# A third of the suite's time is spent waiting (on ffmpeg, local services, subprocesses), so two test workers per
-# core keep the cores busy: on 2 cores, 4 workers ran the suite in 6 min 54 s against 9 min 15 s with 2.
+# Much of the suite waits (on ffmpeg, local services, subprocesses): with 3 workers on 2 cores it used 135 % CPU.
+# Two test workers per core keep the cores busier: on 2 cores, 4 workers ran the suite in 6 min 45 s.
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
 
 # The environments install side by side (they share nothing); the two apt installs go one after the other.
