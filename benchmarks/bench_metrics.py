@@ -22,6 +22,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 ROWS = int(os.environ.get("HOOKFORGE_BENCH_METRICS_ROWS", "100000"))
 EXPORT_MB = float(os.environ.get("HOOKFORGE_BENCH_METRICS_MB", "100"))
@@ -88,6 +89,12 @@ def _report(rows: int) -> str:
     return out.getvalue()
 
 
+def _register_hooks(store: Any) -> None:
+    """The HOOKS hooks `_report` names, registered in `store`."""
+    for h in range(HOOKS):
+        store.put_hook({"hook_id": f"hk-{h:010d}", "prompt": f"bench prompt {h}", "created_at": 1_700_000_000 + h})
+
+
 def _speed() -> None:
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1")
     import boto3
@@ -105,8 +112,7 @@ def _speed() -> None:
         resource = boto3.resource("dynamodb", region_name="us-east-1")
         resource.meta.client.create_table(TableName=TABLE, **kwargs)
         store = MetricsStore(resource, TABLE, writer=bulk_writer(boto3.session.Session(), "us-east-1"))  # as Deps
-        for h in range(HOOKS):
-            store.put_hook({"hook_id": f"hk-{h:010d}", "prompt": f"bench prompt {h}", "created_at": 1_700_000_000 + h})
+        _register_hooks(store)
         first = 0.0
         for label in ("first import", "re-import"):
             before, started, cpu = store.requests, time.perf_counter(), time.process_time()
@@ -142,9 +148,7 @@ def _local_speed() -> None:
     with tempfile.TemporaryDirectory(prefix="hookforge-bench-") as tmp:
         home, report = Path(tmp) / "home", Path(tmp) / "meta-report.csv"
         with LocalEngine(home) as engine:
-            for h in range(HOOKS):
-                hook = {"hook_id": f"hk-{h:010d}", "prompt": f"bench prompt {h}", "created_at": 1_700_000_000 + h}
-                engine.deps.metrics.put_hook(hook)
+            _register_hooks(engine.deps.metrics)
         report.write_text(_report(ROWS), encoding="utf-8")
         subprocess.run([hookforge, "metrics", "report", "--home", str(home)], capture_output=True, check=True)
         first = 0.0

@@ -121,7 +121,7 @@ def test_installed_reads_return_items_as_written(table: Any, monkeypatch: pytest
 
 
 def test_the_local_mirror_reads_every_item_as_a_paginated_scan_answers_it(table: Any) -> None:
-    from hookforge.local.engine import _table_items
+    from hookforge.local.engine import _mirror_tables
 
     # Given a table of every non-binary attribute type (hookforge's tables hold no binary; the mirror is JSON),
     # large enough that a Scan answers it in several pages
@@ -134,7 +134,7 @@ def test_the_local_mirror_reads_every_item_as_a_paginated_scan_answers_it(table:
     assert len(pages) > 1
     scanned = [i for page in pages for i in page["Items"]]
     # When the engine reads it for its mirror, Then it holds the same items, attribute for attribute
-    mirrored = _table_items("mirror")
+    mirrored = _mirror_tables()["mirror"]
 
     def order(i: dict[str, Any]) -> tuple[str, str]:
         return i["pk"]["S"], i["sk"]["S"]
@@ -144,7 +144,7 @@ def test_the_local_mirror_reads_every_item_as_a_paginated_scan_answers_it(table:
 
 
 def test_a_mirror_put_back_holds_the_same_items_and_answers_queries(table: Any) -> None:
-    from hookforge.local.engine import _put_table_items, _table_items
+    from hookforge.local.engine import _mirror_tables, _put_table_items
 
     # Given a mirror read from one table (every non-binary attribute type)
     _create(table, "restored")
@@ -154,7 +154,7 @@ def test_a_mirror_put_back_holds_the_same_items_and_answers_queries(table: Any) 
     _put_table_items("restored", items)
     # Then the table holds exactly those items, and answers queries as if they had been written by requests
     key = lambda i: (i["pk"]["S"], i["sk"]["S"])  # noqa: E731
-    assert sorted(_table_items("restored"), key=key) == sorted(items, key=key)
+    assert sorted(_mirror_tables()["restored"], key=key) == sorted(items, key=key)
     page = table.query(
         TableName="restored", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "hook#hk-1"}}
     )

@@ -130,29 +130,31 @@ class _LambdaContext:
 _ACTIVE: LocalEngine | None = None
 
 
-def _table_items(name: str) -> list[dict[str, Any]]:
-    """Every item of one table in DynamoDB's JSON (what a Scan answers), read from moto's backend in one pass.
+def _dynamodb_backend() -> Any:
+    """moto's DynamoDB of the local engine's account and region (read and written under `_DYNAMODB_REQUESTS`)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION]
+
+
+def _mirror_tables() -> dict[str, list[dict[str, Any]]]:
+    """Every table's items in DynamoDB's JSON (what a Scan answers), read from moto's backend in one pass.
 
     Not a paginated Scan: moto walks the table from its first item for every page, so mirroring a table of
     100 000 day rows that way took longer than the import that wrote them. Read under the DynamoDB lock, so a
     mirror never holds half of a batch. hookforge's tables hold no binary attributes (the mirror is JSON)."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.dynamodb.models import dynamodb_backends
-
     with _DYNAMODB_REQUESTS:
-        table = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table(name)
-        return [item.to_json()["Attributes"] for item in table.all_items()]
+        tables = _dynamodb_backend().tables
+        return {name: [item.to_json()["Attributes"] for item in table.all_items()] for name, table in tables.items()}
 
 
 def _put_table_items(name: str, items: list[dict[str, Any]]) -> None:
-    """Put a mirror's items (DynamoDB JSON, as `_table_items` reads them) back into one table through moto's
+    """Put a mirror's items (DynamoDB JSON, as `_mirror_tables` reads them) back into one table through moto's
     backend: the same puts as BatchWriteItem without a request's serializing and parsing per 25 items, which made
     a service start on a home of 100 000 day rows take 25 s."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.dynamodb.models import dynamodb_backends
-
     with _DYNAMODB_REQUESTS:
-        backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION]
+        backend = _dynamodb_backend()
         for item in items:
             backend.put_item(name, item)
 
@@ -205,7 +207,7 @@ class LocalEngine:
         self._sync_requested = 0
         self._sync_covered = 0
         self._sync_counter = threading.Lock()
-        self._sync_clients: tuple[Any, Any] | None = None
+        self._sync_s3: Any = None
         self._log_stream: Any = None
         self.deps: Any = None
         self.state_machine_arn = ""
@@ -584,12 +586,9 @@ class LocalEngine:
                 return  # a mirror that started after this request already holds its writes
             with self._sync_counter:
                 covering = self._sync_requested
-            if self._sync_clients is None:  # built once: a client costs more than a small mirror
-                self._sync_clients = (
-                    boto3.client("s3", region_name=REGION),
-                    boto3.client("dynamodb", region_name=REGION),
-                )
-            s3, ddb = self._sync_clients
+            if self._sync_s3 is None:  # built once: a client costs more than a small mirror
+                self._sync_s3 = boto3.client("s3", region_name=REGION)
+            s3 = self._sync_s3
             bucket_dir = self.home / "bucket"
             tmp_dir = private_dir(self.home / ".tmp")  # beside the mirrors: os.replace stays on one file system
             current = self._etags(s3)
@@ -602,8 +601,7 @@ class LocalEngine:
                 (bucket_dir / key).unlink(missing_ok=True)
             self._known_etags = current
             tables_dir = private_dir(self.home / "tables")
-            for name in ddb.list_tables()["TableNames"]:
-                items = _table_items(name)
+            for name, items in _mirror_tables().items():
                 write_private(tables_dir / f"{name}.json", json.dumps(items).encode("utf-8"), tmp_dir)
             self._sync_covered = covering
 

@@ -120,7 +120,7 @@ class MetricsStore:
         self._known: dict[str, dict[str, Any]] = {}
         #: DynamoDB requests this store made (the benchmark's denominator is rows)
         self.requests = 0
-        for client in (self.client, writer) if writer is not None else (self.client,):
+        for client in filter(None, (self.client, writer)):
             client.meta.events.register("before-call.dynamodb.*", self._count, unique_id=f"hookforge-{id(self)}")
 
     def _count(self, **_: Any) -> None:
@@ -400,8 +400,9 @@ class MetricsStore:
 
     def _batch_write(self, items: list[dict[str, Any]]) -> None:
         client = self.writer or self.client
-        wire = _wire if self.writer is not None else dict
-        pending: dict[str, Any] = {self.table_name: [{"PutRequest": {"Item": wire(i)}} for i in items]}
+        if self.writer is not None:
+            items = [_wire(i) for i in items]
+        pending: dict[str, Any] = {self.table_name: [{"PutRequest": {"Item": i}} for i in items]}
         delay = 0.02
         while pending:  # unprocessed items come back in the format they were sent in
             page = client.batch_write_item(RequestItems=pending)
