@@ -135,6 +135,35 @@ def probe(path: str | Path) -> VideoInfo:
     )
 
 
+def declared_info(path: str | Path) -> VideoInfo | None:
+    """What the container says of its first video stream, read from its header without decoding (tens of
+    milliseconds): a first estimate while `probe` decodes the whole clip, never a verdict on it. None when the
+    header does not name a video stream and a duration."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)]  # no output: ffmpeg reads the header, exits 1
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=30, check=False)
+    except subprocess.TimeoutExpired:
+        return None
+    log = proc.stderr.decode("utf-8", "replace")
+    stream, declared = _STREAM.search(log), _DURATION.search(log)
+    if stream is None or declared is None:
+        return None
+    fps_match = _FPS.search(log[stream.start() : log.find("\n", stream.start())])
+    fps = float(fps_match.group("fps")) if fps_match else 0.0
+    h, m, sec = declared.groups()
+    duration = int(h) * 3600 + int(m) * 60 + float(sec)
+    return VideoInfo(
+        codec=stream.group("codec"),
+        width=int(stream.group("w")),
+        height=int(stream.group("h")),
+        fps=fps,
+        pix_fmt=stream.group("pix"),
+        duration=round(duration, 3),
+        frames=round(duration * fps),
+        has_audio=bool(re.search(r"Stream #0:\d+.*: Audio:", log)),
+    )
+
+
 def frame_at(path: str | Path, seconds: float, *, size: tuple[int, int] | None = None) -> Image.Image:
     """One decoded frame of a video as an RGB image (for posters, previews and tests)."""
     args = ["-ss", f"{seconds:.3f}", "-i", str(path), "-frames:v", "1"]

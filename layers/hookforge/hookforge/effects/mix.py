@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import ffmpeg
 
-from hookforge.effects.sound import SAMPLE_RATE, Loudness, bed_source, measure_loudness, parse_ebur128, sfx_source
+from hookforge.effects.sound import SAMPLE_RATE, Loudness, bed_source, parse_ebur128, sfx_source
 from hookforge.effects.specs import Look
 from hookforge.errors import EffectsFailed
 from hookforge.media import MediaError, run_ffmpeg
@@ -365,36 +365,38 @@ class Mixer:
             return MixPlan(stems=[], notes=self.notes)
         if premix.integrated > SILENT_LUFS:
             gain = round(target - premix.integrated, 2)
-        probe_file = self.work_dir / ".sound-check.m4a"
-        try:
-            for _ in range(4):
-                mixed = self.mix(None, gain_db=gain, ceiling_db=ceiling)
-                measured = _measure_encoded(mixed, probe_file)
-                if measured.integrated <= SILENT_LUFS:
-                    self.notes.append("the mix is silent")
-                    break
-                miss = target - measured.integrated
-                over = measured.true_peak - (peak_limit - 0.2)
-                if abs(miss) < 0.3 and over <= 0:
-                    break
-                gain += miss
-                if over > 0:
-                    ceiling -= over + 0.2
-        finally:
-            probe_file.unlink(missing_ok=True)
+        for _ in range(4):
+            mixed = self.mix(None, gain_db=gain, ceiling_db=ceiling)
+            measured = _measure_encoded(mixed)
+            if measured.integrated <= SILENT_LUFS:
+                self.notes.append("the mix is silent")
+                break
+            miss = target - measured.integrated
+            over = measured.true_peak - (peak_limit - 0.2)
+            if abs(miss) < 0.3 and over <= 0:
+                break
+            gain += miss
+            if over > 0:
+                ceiling -= over + 0.2
         self.ceiling_db = ceiling
         return MixPlan(
             stems=self.stem_names(), events=self.events, gain_db=round(gain, 2), measured=measured, notes=self.notes
         )
 
 
-def _measure_encoded(stream: Any, path: Path) -> Loudness:
-    """EBU R128 loudness of an audio stream as delivered: encoded to AAC like every placement, then measured."""
-    args = ffmpeg.output(stream, str(path), **AUDIO_OUTPUT).global_args("-loglevel", "error").overwrite_output()
+def _measure_encoded(stream: Any) -> Loudness:
+    """EBU R128 loudness of an audio stream as delivered: encoded to AAC like every placement and measured from
+    the encoder's own packets, decoded again in the same ffmpeg run (a loopback decoder, `-dec`, ffmpeg 7.1+).
+
+    What is measured is what a placement's file holds (the encoder is the same, with the same settings); nothing is
+    written and read back, and encoding and measuring overlap instead of running one after the other.
+    """
+    encode = ffmpeg.output(stream, "-", f="null", **AUDIO_OUTPUT).get_args()
+    measure = ["-dec", "0:0", "-filter_complex", "[dec:0]ebur128=peak=true:framelog=quiet[measured]"]
+    args = [*encode, *measure, "-map", "[measured]", "-f", "null", "-", "-nostats", "-loglevel", "info"]
     try:
-        run_ffmpeg(args.get_args())
-        return measure_loudness(path)
-    except MediaError as e:
+        return parse_ebur128(run_ffmpeg(args))
+    except (MediaError, ValueError) as e:
         raise EffectsFailed(f"encoding the hook's sound failed: {e}") from e
 
 
