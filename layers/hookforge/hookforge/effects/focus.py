@@ -77,10 +77,14 @@ def focus_from_point(x: float, y: float, *, box_size: float = DEFAULT_BOX_SIZE) 
 
 def find_focus(image: Image.Image) -> Focus:
     """Where the subject of `image` is, from a saliency map of colour contrast and edge energy (see
-    `saliency.find_focus`); the centre (source="centre") for a flat or featureless picture."""
-    from hookforge.effects.saliency import find_focus as found
+    `saliency.locate_subject`); the centre (source="centre") for a flat or featureless picture."""
+    from hookforge.effects.saliency import locate_subject
 
-    return found(image)
+    found = locate_subject(image)
+    if found is None:
+        return CENTRE
+    x, y, box = found
+    return Focus(x, y, box, "saliency")
 
 
 # --- crops -----------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The subject of a picture from a cheap saliency map: numpy on a ~128 px thumbnail (see `focus.find_focus`)."""
+"""The subject of a picture from a cheap saliency map: numpy on a ~128 px thumbnail (`focus.find_focus` uses it)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from hookforge.effects.focus import CENTRE, Focus
-
 Array = npt.NDArray[np.float64]
+Box = tuple[float, float, float, float]
 
 #: saliency is computed on a thumbnail this long on its long side (finer detail is not a subject)
 ANALYSIS_SIDE = 128
@@ -138,18 +137,19 @@ def saliency_map(image: Image.Image) -> tuple[Array, bool]:
     return _blur(saliency, 1), featured
 
 
-def find_focus(image: Image.Image) -> Focus:
-    """Where the subject of `image` is, from a saliency map of colour contrast and edge energy.
+def locate_subject(image: Image.Image) -> tuple[float, float, Box] | None:
+    """Where the subject of `image` is, from a saliency map of colour contrast and edge energy: its point and box
+    (fractions of the frame, as `focus.Focus` holds them), or None for a flat or featureless picture.
 
     The picture is downscaled to ~128 px on its long side; each pixel's saliency combines its colour's distance
     from the picture's mean colour and from its surround (in an opponent colour space) with blurred edge
     energy. The most salient region is the connected blob around the peak of the saliency (weighted by a mild
     centre prior); the focus point is that blob's saliency-weighted centroid and the box its bounding box with a
-    small margin. A flat or featureless picture returns the centre with source="centre".
+    small margin.
     """
     saliency, featured = saliency_map(image)
     if not featured:
-        return CENTRE
+        return None
     h, w = saliency.shape
     # the prior only chooses which region is the subject; the centroid below uses the unweighted saliency so
     # the point is not pulled towards the middle of the frame
@@ -169,4 +169,4 @@ def find_focus(image: Image.Image) -> Focus:
     mx = 0.05 * (right - left) + 0.005
     my = 0.05 * (bottom - top) + 0.005
     box = (max(0.0, left - mx), max(0.0, top - my), min(1.0, right + mx), min(1.0, bottom + my))
-    return Focus(min(max(x, box[0]), box[2]), min(max(y, box[1]), box[3]), box, "saliency")
+    return min(max(x, box[0]), box[2]), min(max(y, box[1]), box[3]), box
