@@ -13,6 +13,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked `long` first (in file order), so that under xdist none of them starts near the end of the
+    run and keeps one worker busy while the others have nothing left to take."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 def write_clip(path: Path, *, size: str = "180x320", seconds: float = 2.0, pattern: str = "testsrc") -> Path:
     """A real H.264 clip (yuv420p, 30 fps, faststart) from an ffmpeg test pattern: a provider's video, in tests."""
     from hookforge.media import run_ffmpeg

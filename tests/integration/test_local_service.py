@@ -109,6 +109,7 @@ def service_pid(home: Path) -> int:
     return int(json.loads((home / "service.json").read_text())["pid"])
 
 
+@pytest.mark.long
 def test_two_runs_an_import_and_the_dashboard_at_once_lose_nothing(tmp_path: Path, home: Path, env) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
     # Given a hook already registered by a first run, and an ad report naming it
@@ -149,6 +150,7 @@ def test_two_runs_an_import_and_the_dashboard_at_once_lose_nothing(tmp_path: Pat
         assert result["cost_usd"] == 0
 
 
+@pytest.mark.long
 def test_a_run_survives_ctrl_c_and_a_killed_service_while_it_waits(tmp_path: Path, home: Path, env) -> None:  # type: ignore[no-untyped-def]
     hold = tmp_path / "hold-the-clip"
     env = {**env, "HOOKFORGE_SIM_HOLD": str(hold)}
@@ -199,6 +201,7 @@ def test_a_run_survives_ctrl_c_and_a_killed_service_while_it_waits(tmp_path: Pat
     assert late.returncode == 1 and "RunNotWaiting" in late.stderr
 
 
+@pytest.mark.long
 def test_a_service_killed_mid_render_resumes_without_paying_again(tmp_path: Path, home: Path, env) -> None:  # type: ignore[no-untyped-def]
     brief = brief_file(
         tmp_path, "rendering", video={"providers": ["runway"], "duration": 2},
@@ -230,6 +233,7 @@ def test_a_service_killed_mid_render_resumes_without_paying_again(tmp_path: Path
     assert after["invoked"].get("ApplyEffectsFunction", 0) <= 1
 
 
+@pytest.mark.long
 def test_resume_refuses_unknown_runs_and_exactly_one_of_two_resumes_wins(tmp_path: Path, home: Path, env) -> None:  # type: ignore[no-untyped-def]
     brief = brief_file(tmp_path, "twice")
     run = start(env, "run", str(brief), "--home", str(home), "--out", str(tmp_path / "out"))
@@ -267,6 +271,7 @@ def test_resume_refuses_unknown_runs_and_exactly_one_of_two_resumes_wins(tmp_pat
         client.call("resume", {"run_id": "run-19990101-000000-0000000000"})
 
 
+@pytest.mark.long
 def test_upload_then_run_uses_your_own_images(tmp_path: Path, home: Path, env) -> None:  # type: ignore[no-untyped-def]
     from PIL import Image
 

@@ -19,6 +19,7 @@ def _mean_abs_diff(a, b) -> float:  # type: ignore[no-untyped-def]
     return sum(abs(x - y) for x, y in zip(pa, pb, strict=True)) / len(pa)
 
 
+@pytest.mark.long
 def test_demo_brief_produces_a_moving_1080x1920_h264_hook(engine) -> None:  # type: ignore[no-untyped-def]
     # Given the built-in demo brief; When it runs with --pick 1
     result = engine.run(ROOT / "examples" / "demo.json", chooser=pick(1))

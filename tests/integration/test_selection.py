@@ -125,6 +125,7 @@ def test_selection_deadline_ends_the_run_as_selection_timed_out(engine, write_br
     assert late.status_code == 410
 
 
+@pytest.mark.long
 def test_cli_run_without_pick_waits_for_the_web_decision(tmp_path, write_brief) -> None:  # type: ignore[no-untyped-def]
     # Given `hookforge run BRIEF` without --pick, as a user types it
     brief = write_brief(tiny_brief())

@@ -80,6 +80,7 @@ def _totals(home: Path, hooks: tuple[str, ...]) -> dict[str, dict[str, int]]:
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_million_row_meta_export_imports_in_full_with_memory_independent_of_its_size(tmp_path: Path) -> None:
     # Given five registered hooks, a 5-row Meta export and a 1 000 000-row one (~140 MB) of the same shape,
     # whose ad x day segments are scattered over the whole file

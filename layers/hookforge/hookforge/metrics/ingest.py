@@ -291,8 +291,16 @@ def _day(text: str) -> str | None:
 
 def _hook_id(record: Mapping[str, Any], cols: dict[str, str]) -> tuple[str, str]:
     """(hook_id, ad_name) from a hook id column, or from the ad name that embeds it."""
-    ad_name = str(record.get(cols["ad_name"]) or "").strip() if "ad_name" in cols else ""
-    explicit = str(record.get(cols["hook_id"]) or "").strip() if "hook_id" in cols else ""
+    ad_name = record.get(cols["ad_name"]) if "ad_name" in cols else ""
+    explicit = record.get(cols["hook_id"]) if "hook_id" in cols else ""
+    if isinstance(ad_name, str | None) and isinstance(explicit, str | None):
+        return _hook_of_cells(ad_name, explicit)
+    return _hook_of(ad_name, explicit)
+
+
+def _hook_of(ad_cell: Any, explicit_cell: Any) -> tuple[str, str]:
+    ad_name = str(ad_cell or "").strip()
+    explicit = str(explicit_cell or "").strip()
     if explicit:
         if not HOOK_ID_RE.fullmatch(explicit):
             raise ValueError(f"hook_id {explicit!r} is not a hook id (like 'hk-1a2b3c4d5e')")
@@ -307,13 +315,23 @@ def _hook_id(record: Mapping[str, Any], cols: dict[str, str]) -> tuple[str, str]
     return found.pop(), ad_name
 
 
-def _row(platform: str, record: Mapping[str, Any], cols: dict[str, str], line: int) -> DayRow:
+#: a report repeats a few ads over its rows: each ad name is read once (a bad one raises every time, uncached)
+_hook_of_cells = lru_cache(maxsize=4096)(_hook_of)
+
+
+def _lacking(platform: str, cols: dict[str, str]) -> str | None:
+    """Why no row of a file whose header resolved to `cols` can be read (a column it lacks), or None."""
     missing = [c for c in _REQUIRED if c not in cols and not (c == "day" and "starts" in cols)]
     if "ad_name" not in cols and "hook_id" not in cols:
         missing.append("ad_name" if platform == "generic" else COLUMNS[platform]["ad_name"][0])
-    if missing:
-        names = [COLUMNS[platform][m][0] if m in COLUMNS[platform] else m for m in missing]
-        raise ValueError(f"missing column {', '.join(repr(n) for n in names)}")
+    if not missing:
+        return None
+    names = [COLUMNS[platform][m][0] if m in COLUMNS[platform] else m for m in missing]
+    return f"missing column {', '.join(repr(n) for n in names)}"
+
+
+def _row(platform: str, record: Mapping[str, Any], cols: dict[str, str], line: int) -> DayRow:
+    """One day row of a record whose header has every column a row needs (see `_lacking`)."""
     hook_id, ad_name = _hook_id(record, cols)
     if "day" in cols:
         day = parse_day(record.get(cols["day"]), cols["day"])
@@ -356,9 +374,13 @@ def _classify(
     platform: str, header: list[str], records: Iterator[tuple[int, Mapping[str, Any]]]
 ) -> Iterator[DayRow | BadRow]:
     cols = _resolve(platform, header)
+    lacking = _lacking(platform, cols)  # the header's: the same for every row
     for line, record in records:
         if "__error__" in record:
             yield BadRow(line, f"malformed CSV line: {record['__error__']}")
+            continue
+        if lacking is not None:
+            yield BadRow(line, lacking)
             continue
         try:
             yield _row(platform, record, cols, line)
