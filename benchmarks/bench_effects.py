@@ -111,7 +111,13 @@ def _line(label: str, a: list[tuple[float, float]], b: list[tuple[float, float]]
     wa, wb = statistics.median(x[0] for x in a), statistics.median(x[0] for x in b)
     ca, cb = statistics.median(x[1] for x in a), statistics.median(x[1] for x in b)
     wall = f"wall {wa:6.1f}s ÷ {wb:6.1f}s = {wa / wb:5.2f}x"
-    return f"   {label}: {wall}   cpu {ca:6.1f}s ÷ {cb:6.1f}s = {ca / cb:5.2f}x  (goal <= {goal:.2f})"
+    line = f"   {label}: {wall}   cpu {ca:6.1f}s ÷ {cb:6.1f}s = {ca / cb:5.2f}x  (goal <= {goal:.2f})"
+    if len(a) == len(b) > 1:
+        # each run against the one beside it: on a shared machine the speed drifts between runs, not within a pair
+        pairs = sorted(x[0] / y[0] for x, y in zip(a, b, strict=True))
+        shown = " ".join(f"{r:.2f}" for r in pairs)
+        line += f"\n      run by run (wall): {shown}; median {statistics.median(pairs):.2f}x"
+    return line
 
 
 def main() -> None:
