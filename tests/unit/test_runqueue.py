@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,41 @@ def test_video_claims_written_as_plain_items_still_read_in_attempt_order(aws) ->
         )
     claims = repo.video_claims("run-2")
     assert [c.attempt for c in claims] == [2, 10] and claims[0].outcome == "x" and claims[0].fallbacks == []
+
+
+def test_threads_querying_through_one_table_each_get_their_own_runs_children(aws) -> None:  # type: ignore[no-untyped-def]
+    # Given one repo (one boto3 Table, as the local engine's parallel Map iterations and the service's concurrent
+    # runs share it) holding the children of four runs
+    repo = _repo(aws)
+    runs = [f"run-{n}" for n in range(4)]
+    for run_id in runs:
+        for n in range(3):
+            repo.put_child(run_id, f"CAND#{n}", {"run": run_id, "n": n})
+        repo.enqueue(run_id, f"batches/{run_id}.json", queued_at=float(len(run_id)))
+    # When four threads query them at once, the interpreter switching threads as often as it can
+    errors: list[BaseException] = []
+    wrong: list[tuple[str, Any]] = []
+
+    def query(run_id: str) -> None:
+        try:
+            for _ in range(60):
+                got = [(c["run"], c["n"]) for c in repo.children(run_id, "CAND#")]
+                if got != [(run_id, n) for n in range(3)]:
+                    wrong.append((run_id, got))
+                if len(repo.queued(limit=10)) != 4:
+                    wrong.append((run_id, "queue"))
+        except BaseException as e:  # noqa: BLE001 - collected and asserted below
+            errors.append(e)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=query, args=(run_id,)) for run_id in runs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    # Then every query is answered with its own run's children: none is refused, none gets another's
+    assert errors == [] and wrong == []

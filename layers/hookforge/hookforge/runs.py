@@ -32,7 +32,6 @@ import time
 from decimal import Decimal
 from typing import Any, Literal
 
-from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,6 +45,23 @@ def to_item(value: Any) -> Any:
     if isinstance(value, list):
         return [to_item(v) for v in value]
     return value
+
+
+def key_condition(partition: str, sort_prefix: str | None = None, *, key: str = "pk") -> dict[str, Any]:
+    """A Query's key condition as a written expression: `key` equals `partition` (and the sort key `sk` begins with
+    `sort_prefix`). Not boto3's Key(...) objects: a Table numbers their placeholders in counters it shares across
+    threads, so two threads querying through one Table (the local engine's parallel Map iterations, the local
+    service's runs at once) could send each other's attribute names."""
+    names, values = {"#k": key}, {":k": partition}
+    expression = "#k = :k"
+    if sort_prefix is not None:
+        names["#s"], values[":s"] = "sk", sort_prefix
+        expression += " AND begins_with(#s, :s)"
+    return {
+        "KeyConditionExpression": expression,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
 
 
 def plain(value: Any) -> Any:
@@ -204,9 +220,7 @@ class RunsRepo:
     def children(self, run_id: str, prefix: str) -> list[dict[str, Any]]:
         """Every child item of a run whose sort key starts with `prefix`."""
         items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(f"RUN#{run_id}") & Key("sk").begins_with(prefix)
-        }
+        kwargs: dict[str, Any] = key_condition(f"RUN#{run_id}", prefix)
         while True:
             page = self.table.query(**kwargs)
             items.extend(plain(i) for i in page.get("Items", []))
@@ -276,7 +290,7 @@ class RunsRepo:
 
     def queued(self, *, limit: int) -> list[QueuedRun]:
         """The `limit` oldest queued runs, oldest first."""
-        page = self.table.query(KeyConditionExpression=Key("pk").eq("QUEUE"), ScanIndexForward=True, Limit=limit)
+        page = self.table.query(**key_condition("QUEUE"), ScanIndexForward=True, Limit=limit)
         items = page.get("Items", [])
         return [QueuedRun(position=str(i["sk"]), name=str(i["name"]), brief_key=str(i["brief_key"])) for i in items]
 

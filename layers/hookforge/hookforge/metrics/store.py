@@ -34,7 +34,6 @@ from decimal import Decimal
 from itertools import groupby, islice
 from typing import Any, TypeVar
 
-from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from hookforge.errors import MetricsWriteConflict
@@ -53,7 +52,7 @@ from hookforge.metrics.model import (
 )
 from hookforge.metrics.spool import DaySpool
 from hookforge.observability import logger
-from hookforge.runs import plain, to_item
+from hookforge.runs import key_condition, plain, to_item
 
 #: DynamoDB's limits per request
 BATCH_WRITE_MAX = 25
@@ -354,7 +353,7 @@ class MetricsStore:
     def _recount(self, hook_id: str, platform: str) -> dict[str, Any]:
         """The sums of every stored day row of one hook on one platform (pattern 6; the repair path)."""
         days = self._query(
-            KeyConditionExpression=Key("pk").eq(hook_pk(hook_id)) & Key("sk").begins_with(f"DAY#{platform}#"),
+            **key_condition(hook_pk(hook_id), f"DAY#{platform}#"),
             ConsistentRead=True,
         )
         base = _zero()
@@ -375,8 +374,7 @@ class MetricsStore:
     def days(self, hook_id: str, platform: str | None = None) -> list[dict[str, Any]]:
         """The day rows of one hook, oldest first (pattern 6), with the hook id, platform and day of their key."""
         prefix = f"DAY#{platform}#" if platform else "DAY#"
-        cond = Key("pk").eq(hook_pk(hook_id)) & Key("sk").begins_with(prefix)
-        out = self._query(KeyConditionExpression=cond)
+        out = self._query(**key_condition(hook_pk(hook_id), prefix))
         for d in out:
             _, day_platform, day, _ = str(d["sk"]).split("#", 3)
             d.setdefault("hook_id", hook_id)
@@ -386,7 +384,7 @@ class MetricsStore:
 
     def _query_gsi(self, partition: str, *, newest_first: bool) -> list[dict[str, Any]]:
         return self._query(
-            IndexName=GSI_NAME, KeyConditionExpression=Key("gsi1pk").eq(partition), ScanIndexForward=not newest_first
+            IndexName=GSI_NAME, **key_condition(partition, key="gsi1pk"), ScanIndexForward=not newest_first
         )
 
     def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
