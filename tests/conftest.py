@@ -13,6 +13,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _default_session_sharing_models(**kwargs: Any) -> None:
+    """moto drops boto3's default session at every mock_aws start, and each new default session would parse
+    botocore's models again (about 0.1 s a client): the tests' own clients read them through hookforge's shared
+    loader, as hookforge's do."""
+    from hookforge.sessions import boto_session
+
+    boto3.DEFAULT_SESSION = boto_session(**kwargs)
+
+
+boto3.setup_default_session = _default_session_sharing_models
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests marked `long` first (in file order), so that under xdist none of them starts near the end of the
     run and keeps one worker busy while the others have nothing left to take."""

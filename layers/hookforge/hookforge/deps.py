@@ -21,11 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import quote
 
-import boto3
-
 from hookforge.config import Settings, settings
 from hookforge.errors import ConfigError
 from hookforge.observability import logger
+from hookforge.sessions import boto_session
 from hookforge.storage import ArtifactStore, run_key
 
 if TYPE_CHECKING:
@@ -247,14 +246,14 @@ class Deps:
         if service not in self.overrides:
             if self._local and service in LOCAL_UNAVAILABLE:
                 raise ConfigError(LOCAL_UNAVAILABLE[service])
-            session = self.session or boto3.session.Session()
+            session = self.session or boto_session()
             self.overrides[service] = session.client(service, region_name=self.settings.region)
         return self.overrides[service]
 
     def resource(self, service: str) -> Any:
         key = f"resource:{service}"
         if key not in self.overrides:
-            session = self.session or boto3.session.Session()
+            session = self.session or boto_session()
             self.overrides[key] = session.resource(service, region_name=self.settings.region)
         return self.overrides[key]
 
@@ -280,7 +279,7 @@ class Deps:
 
         # the day-row writer comes from the resource's own session; a resource injected without one writes itself
         if "bulk:dynamodb" not in self.overrides and "resource:dynamodb" not in self.overrides:
-            self.overrides["bulk:dynamodb"] = bulk_writer(self.session or boto3.session.Session(), self.settings.region)
+            self.overrides["bulk:dynamodb"] = bulk_writer(self.session or boto_session(), self.settings.region)
         resource = self.resource("dynamodb")
         return MetricsStore(resource, self.settings.metrics_table, writer=self.overrides.get("bulk:dynamodb"))
 

@@ -24,9 +24,9 @@ class StackRuns:
 
     def _session(self) -> Any:
         if self.session is None:
-            import boto3
+            from hookforge.sessions import boto_session
 
-            self.session = boto3.session.Session()
+            self.session = boto_session()
         return self.session
 
     def client(self, service: str) -> Any:

@@ -42,10 +42,10 @@ class _EndpointSession:
     """boto3 clients and resources pointed at the service, signed with its key."""
 
     def __init__(self, endpoint: str, key: str) -> None:
-        import boto3
+        from hookforge.sessions import boto_session
 
         self.endpoint = endpoint
-        self._session = boto3.session.Session(
+        self._session = boto_session(
             aws_access_key_id=key, aws_secret_access_key="local", aws_session_token=None, region_name=REGION
         )
 

@@ -9,6 +9,7 @@ survive between runs and nothing already produced is lost when a run fails.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -170,6 +171,23 @@ def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
     return locked
 
 
+#: definitions moto's ASL parser has accepted in this process (parsing one takes 0.1-0.2 s)
+_VALID_DEFINITIONS: set[str] = set()
+
+
+def _validated_once(validate: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's state machine definition check, skipped for a definition it has already accepted in this process:
+    each engine creates the same state machine, and the check parses it in full each time."""
+
+    def check(definition: str) -> None:
+        key = hashlib.sha256(definition.encode("utf-8")).hexdigest()
+        if key not in _VALID_DEFINITIONS:
+            validate(definition=definition)  # raises InvalidDefinition: an invalid one is checked every time
+            _VALID_DEFINITIONS.add(key)
+
+    return check
+
+
 def _route_invoke(
     self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
 ) -> bytes:
@@ -296,7 +314,9 @@ class LocalEngine:
         settings.cache_clear()
 
     def _patch(self, owner: Any, name: str, replacement: Any) -> None:
-        self._patches.append((owner, name, getattr(owner, name)))
+        # a class's own attribute is kept as defined (a staticmethod stays one when it is put back)
+        original = vars(owner)[name] if isinstance(owner, type) and name in vars(owner) else getattr(owner, name)
+        self._patches.append((owner, name, original))
         setattr(owner, name, replacement)
 
     def _patch_moto(self) -> None:
@@ -304,9 +324,12 @@ class LocalEngine:
         from moto.dynamodb.responses import DynamoHandler
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
         from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+        from moto.stepfunctions.parser.models import StepFunctionsParserBackend
         from moto.stepfunctions.responses import StepFunctionResponse
 
         self._patch(LambdaSimpleBackend, "invoke", _route_invoke)
+        validate = StepFunctionsParserBackend._validate_definition
+        self._patch(StepFunctionsParserBackend, "_validate_definition", staticmethod(_validated_once(validate)))
         clock, scale = self.clock, self.time_scale
 
         replays = self.replays
@@ -380,25 +403,26 @@ class LocalEngine:
 
     # ------------------------------------------------------------------ resources
     def _build_resources(self) -> None:
-        import boto3
+        from hookforge.sessions import boto_session
 
-        s3 = boto3.client("s3", region_name=REGION)
+        session = boto_session()  # the engine's resources, made in the moto it has just started
+        s3 = session.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=BUCKET)
-        ddb = boto3.client("dynamodb", region_name=REGION)
+        ddb = session.client("dynamodb", region_name=REGION)
         for logical_id, kwargs in tpl.tables(self.template).items():
             ddb.create_table(TableName=LOCAL_NAMES.get(logical_id, f"hookforge-local-{logical_id}"), **kwargs)
-        secretsmanager = boto3.client("secretsmanager", region_name=REGION)
+        secretsmanager = session.client("secretsmanager", region_name=REGION)
         from hookforge.deps import local_key
 
         key = local_key(self.home).decode()
         secretsmanager.create_secret(Name="hookforge/approval-signing-key", SecretString=key)
-        ses = boto3.client("ses", region_name=REGION)
+        ses = session.client("ses", region_name=REGION)
         ses.verify_email_identity(EmailAddress="hookforge@example.com")
         machine = tpl.state_machines(self.template)[STATE_MACHINE]
         definition = (self.root / machine["definition_uri"]).read_text(encoding="utf-8")
         for name, logical_id in machine["substitutions"].items():
             definition = definition.replace("${" + name + "}", self.function_arn(logical_id))
-        sfn = boto3.client("stepfunctions", region_name=REGION)
+        sfn = session.client("stepfunctions", region_name=REGION)
         self.state_machine_arn = sfn.create_state_machine(
             name=STATE_MACHINE_NAME,
             definition=definition,
@@ -541,10 +565,10 @@ class LocalEngine:
 
     # ------------------------------------------------------------------ persistence
     def _load_state(self) -> None:
-        import boto3
+        from hookforge.sessions import boto_session
 
         bucket_dir = self.home / "bucket"
-        s3 = boto3.client("s3", region_name=REGION)
+        s3 = boto_session().client("s3", region_name=REGION)
         self._tighten_state_files()
         for stale in (self.home / ".tmp").glob("*.tmp"):  # a mirror interrupted mid-write
             stale.unlink(missing_ok=True)
@@ -576,7 +600,7 @@ class LocalEngine:
 
     def sync(self) -> None:
         """Mirror the bucket (changed objects only) and every table to the home folder."""
-        import boto3
+        from hookforge.sessions import boto_session
 
         with self._sync_counter:
             self._sync_requested += 1
@@ -587,7 +611,7 @@ class LocalEngine:
             with self._sync_counter:
                 covering = self._sync_requested
             if self._sync_s3 is None:  # built once: a client costs more than a small mirror
-                self._sync_s3 = boto3.client("s3", region_name=REGION)
+                self._sync_s3 = boto_session().client("s3", region_name=REGION)
             s3 = self._sync_s3
             bucket_dir = self.home / "bucket"
             tmp_dir = private_dir(self.home / ".tmp")  # beside the mirrors: os.replace stays on one file system

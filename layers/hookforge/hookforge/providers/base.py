@@ -47,9 +47,9 @@ class ProviderContext:
             if self.client_factory is not None:
                 existing = self.client_factory(service)
             else:
-                import boto3
+                from hookforge.sessions import boto_session
 
-                existing = boto3.client(service, region_name=self.settings.region)
+                existing = boto_session().client(service, region_name=self.settings.region)
             self.clients[service] = existing
         return existing
 
