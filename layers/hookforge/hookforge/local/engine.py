@@ -225,7 +225,8 @@ class LocalEngine:
         self._sync_requested = 0
         self._sync_covered = 0
         self._sync_counter = threading.Lock()
-        self._sync_s3: Any = None
+        #: the engine's S3 client, made with its resources: the state load and every mirror use it
+        self._s3: Any = None
         self._log_stream: Any = None
         self.deps: Any = None
         self.state_machine_arn = ""
@@ -406,7 +407,7 @@ class LocalEngine:
         from hookforge.sessions import boto_session
 
         session = boto_session()  # the engine's resources, made in the moto it has just started
-        s3 = session.client("s3", region_name=REGION)
+        s3 = self._s3 = session.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=BUCKET)
         ddb = session.client("dynamodb", region_name=REGION)
         for logical_id, kwargs in tpl.tables(self.template).items():
@@ -565,10 +566,8 @@ class LocalEngine:
 
     # ------------------------------------------------------------------ persistence
     def _load_state(self) -> None:
-        from hookforge.sessions import boto_session
-
         bucket_dir = self.home / "bucket"
-        s3 = boto_session().client("s3", region_name=REGION)
+        s3 = self._s3
         self._tighten_state_files()
         for stale in (self.home / ".tmp").glob("*.tmp"):  # a mirror interrupted mid-write
             stale.unlink(missing_ok=True)
@@ -600,8 +599,6 @@ class LocalEngine:
 
     def sync(self) -> None:
         """Mirror the bucket (changed objects only) and every table to the home folder."""
-        from hookforge.sessions import boto_session
-
         with self._sync_counter:
             self._sync_requested += 1
             mine = self._sync_requested
@@ -610,9 +607,7 @@ class LocalEngine:
                 return  # a mirror that started after this request already holds its writes
             with self._sync_counter:
                 covering = self._sync_requested
-            if self._sync_s3 is None:  # built once: a client costs more than a small mirror
-                self._sync_s3 = boto_session().client("s3", region_name=REGION)
-            s3 = self._sync_s3
+            s3 = self._s3
             bucket_dir = self.home / "bucket"
             tmp_dir = private_dir(self.home / ".tmp")  # beside the mirrors: os.replace stays on one file system
             current = self._etags(s3)
