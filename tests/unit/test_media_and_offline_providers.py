@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 import io
+import subprocess
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from hookforge.errors import ImageInvalid, VideoInvalid
-from hookforge.media import MediaError, check_image, check_renderer, ffmpeg_exe, frame_at, probe
+from hookforge.media import MediaError, check_image, check_renderer, ffmpeg_exe, frame_at, probe, run_ffmpeg
 from hookforge.providers.catalog import CatalogSource
-from hookforge.providers.kenburns import motion_for, render_kenburns
+from hookforge.providers.kenburns import kenburns_filter, motion_for, render_kenburns
 from hookforge.providers.placeholder import render_placeholder
 
 
@@ -27,6 +28,35 @@ def test_kenburns_renders_a_real_clip_that_moves(clip: Path) -> None:
     first, last = frame_at(clip, 0.0, size=(96, 96)), frame_at(clip, 1.9, size=(96, 96))
     diff = sum(abs(a - b) for a, b in zip(first.tobytes(), last.tobytes(), strict=True)) / (96 * 96 * 3)
     assert diff > 1.5
+
+
+def test_kenburns_makes_from_one_decode_of_the_still_the_clip_a_looped_image_input_makes(
+    clip: Path, tmp_path: Path
+) -> None:
+    # Given the still the module's clip was made from, and that clip made in the classic way: the image input
+    # looped for the clip's length, so ffmpeg decodes and scales it again for every frame
+    still = tmp_path / "still.png"
+    still.write_bytes(render_placeholder("a glowing orb", 320, 320, seed=7))
+    move = kenburns_filter(960, 960, 60, "slow push-in").replace(",loop=loop=59:size=1,setpts=N/(30*TB)", "")
+    looped = tmp_path / "looped.mp4"
+    run_ffmpeg(["-y", "-loop", "1", "-framerate", "30", "-t", "2", "-i", str(still), "-vf", move, "-frames:v", "60",
+                "-r", "30", "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
+                "-movflags", "+faststart", str(looped)])  # fmt: skip
+
+    def frames(path: Path) -> list[str]:
+        shown = subprocess.run(
+            [ffmpeg_exe(), "-hide_banner", "-i", str(path), "-f", "framemd5", "-"], capture_output=True, text=True
+        ).stdout
+        return [line for line in shown.splitlines() if line and not line.startswith("#")]
+
+    # Then render_kenburns, which decodes and scales the still once, made the same 60 frames at the same times
+    assert "loop=loop=59:size=1" in kenburns_filter(960, 960, 60, "slow push-in")
+    assert len(frames(clip)) == 60 and frames(clip) == frames(looped)
+    # and its first frame is the whole still (a push-in starts from the full picture)
+    first = frame_at(clip, 0.0, size=(96, 96)).convert("RGB")
+    expected = Image.open(still).convert("RGB").resize((96, 96), Image.Resampling.LANCZOS)
+    diff = sum(abs(a - b) for a, b in zip(first.tobytes(), expected.tobytes(), strict=True)) / (96 * 96 * 3)
+    assert diff < 4
 
 
 def test_kenburns_reads_direction_from_the_motion_prompt() -> None:
