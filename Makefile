@@ -62,9 +62,11 @@ $(CHECKOV_STAMP): | $(UV_STAMP)
 	@touch $@
 
 # The bench's yardstick (the same look made with MoviePy) gets an environment of its own: never a runtime dependency.
+# (a variable: a comma written in $(call ...)'s arguments would split them)
+MOVIEPY := moviepy>=2.2,<3
 $(BENCH_STAMP): | $(UV_STAMP)
 	@echo "==> installing MoviePy 2.x into $(BENCH_ENV) (the bench's yardstick only)"
-	$(call install,$(BENCH_ENV),"moviepy>=2.2,<3")
+	$(call install,$(BENCH_ENV),"$(MOVIEPY)")
 	@touch $@
 
 tools: $(TOOLS_STAMP) $(CHECKOV_STAMP)  ## install sam, statelint and checkov (own environments)
