@@ -11,6 +11,7 @@ import importlib
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +182,103 @@ def test_the_render_starts_without_numpy_which_loads_with_the_focus_finder() -> 
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, timeout=60)
     assert json.loads(proc.stdout) == [False, True]
+
+
+def test_the_inspection_module_loads_without_the_renderer_models_pillow_or_numpy() -> None:
+    # `hookforge effects` starts reading the clip before it imports anything heavy: importing the inspection must
+    # not build the presets' pydantic models nor load Pillow, numpy or ffmpeg-python
+    code = (
+        "import json, sys\n"
+        "import hookforge.effects.inspection\n"
+        "heavy = ('hookforge.effects.specs', 'hookforge.effects.render', 'PIL', 'numpy', 'ffmpeg')\n"
+        "print(json.dumps([name for name in heavy if name in sys.modules]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, timeout=60)
+    assert json.loads(proc.stdout) == []
+
+
+def test_the_effects_command_reads_the_clip_before_it_imports_the_renderer_and_reads_it_once(tmp_path: Path) -> None:
+    # Given a clip, and a record of when each look at it starts and how often the clip is decoded
+    clip = _clip(tmp_path / "clip.mp4", 1, 1)
+    code = f"""
+import json, sys
+import hookforge.effects.inspection as inspection
+import hookforge.media as media
+seen, probes = [], []
+started = inspection.Inspection.__init__
+def recording(self, *args, **kwargs):
+    seen.append("hookforge.effects.render" in sys.modules or "hookforge.effects.specs" in sys.modules)
+    started(self, *args, **kwargs)
+inspection.Inspection.__init__ = recording
+decode = inspection.probe
+def counted(path):
+    probes.append(str(path))
+    return decode(path)
+inspection.probe = counted
+from hookforge.cli import app
+try:
+    app(["effects", {str(clip)!r}, "--preset", "clean", "--aspect", "1:1",
+         "--overrides", '{{"output": {{"x264_preset": "ultrafast"}}}}', "--out", {str(tmp_path / "out")!r}])
+except SystemExit as e:
+    assert not e.code, e.code
+print(json.dumps([seen, probes]), file=sys.stderr)
+"""
+    # When `hookforge effects` renders it
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    seen, probes = json.loads(proc.stderr.decode().strip().splitlines()[-1])
+    # Then the clip was looked at once, starting before the renderer or its models were imported
+    assert seen == [False]
+    assert probes == [str(clip)]
+    assert (tmp_path / "out" / "1x1.mp4").stat().st_size > 0
+
+
+def test_the_inspection_runs_in_daemon_threads_so_a_failing_command_does_not_wait_for_the_decode(
+    tmp_path: Path,
+) -> None:
+    from hookforge.effects.inspection import Inspection
+
+    clip = _clip(tmp_path / "clip.mp4", 1)
+    looking = Inspection(clip, sound=False)
+    workers = [t for t in threading.enumerate() if t.name.startswith("hookforge-")]
+    early, loudness = looking.early()
+    assert workers and all(t.daemon for t in workers)
+    assert loudness is None and looking.loudness is None  # no sound asked for: nothing measured
+    assert looking.checked(early, []) == probe(clip)
+
+
+def test_a_render_refuses_an_inspection_of_another_clip(tmp_path: Path) -> None:
+    from hookforge.effects.inspection import Inspection
+
+    one, other = _clip(tmp_path / "one.mp4", 1), _clip(tmp_path / "other.mp4", 1)
+    with pytest.raises(ValueError, match="inspection is of"):
+        render(one, tmp_path / "out", preset="clean", size_scale=SMALL, inspection=Inspection(other))
+
+
+def test_ffmpeg_is_found_once_however_many_threads_ask_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from hookforge import media
+
+    # Given no binary found yet in this process, and a finder that is slow, as running `ffmpeg -version` is
+    monkeypatch.delenv("HOOKFORGE_FFMPEG", raising=False)
+    monkeypatch.setattr(media, "_FOUND", [])
+    calls: list[int] = []
+
+    def finder() -> str:
+        calls.append(1)
+        time.sleep(0.05)
+        return "/opt/ffmpeg-found"
+
+    monkeypatch.setattr(media, "_find_ffmpeg", finder)
+    # When four threads ask at the same moment, as a render's first looks at its clip do
+    results: list[str] = []
+    threads = [threading.Thread(target=lambda: results.append(media.ffmpeg_exe())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then the binary was looked for once and every thread got it; a configured binary still wins on every call
+    assert calls == [1] and results == ["/opt/ffmpeg-found"] * 4
+    monkeypatch.setenv("HOOKFORGE_FFMPEG", "/usr/local/bin/ffmpeg")
+    assert media.ffmpeg_exe() == "/usr/local/bin/ffmpeg"

@@ -253,17 +253,10 @@ def _render_effects(
     import json
     import tempfile
 
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from hookforge.effects import render
     from hookforge.effects.focus import focus_from_point
-    from hookforge.effects.guides import write_guides
-    from hookforge.effects.mix import Soundtrack
+    from hookforge.effects.inspection import Inspection
     from hookforge.effects.safezones import placements_for
-    from hookforge.effects.sound import check_music
     from hookforge.errors import EffectsInvalid
-    from hookforge.media import frame_at
-    from hookforge.voice import EspeakSpeaker, check_voiceover
 
     try:
         changes = json.loads(overrides) if overrides else None
@@ -275,6 +268,19 @@ def _render_effects(
     subject = focus_from_point(*point) if point else None
     for aspect in aspects:
         placements_for(aspect, placements)  # unknown placement names fail before anything is rendered
+    # ffmpeg starts reading the clip (header, decode, subject, loudness) while the renderer and its presets' models
+    # are imported below: the render's plan needs both
+    inspection = Inspection(source, focus=subject, sound=audio)
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from hookforge.effects import render
+    from hookforge.effects.guides import write_guides
+    from hookforge.effects.mix import Soundtrack
+    from hookforge.effects.sound import check_music
+    from hookforge.media import frame_at
+    from hookforge.voice import EspeakSpeaker, check_voiceover
+
     if voiceover is not None:
         check_voiceover(voiceover, voice)
     with tempfile.TemporaryDirectory(prefix="hookforge-cli-") as tmp:
@@ -301,6 +307,7 @@ def _render_effects(
                 placements=placements,
                 soundtrack=soundtrack,
                 cues=cues,
+                inspection=inspection,
                 progress=lambda done: bar.update(task, completed=done),
             )
     sound = result.sound.describe() if result.sound is not None and audio else "no audio track"

@@ -10,6 +10,7 @@ import io
 import re
 import shutil
 import subprocess
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,18 @@ def ffmpeg_exe() -> str:
     configured = Settings.from_env().ffmpeg  # read each time: a build check or a test may point it elsewhere
     if configured:
         return configured
+    with _FINDING:  # found once per process, by one thread: the first render asks from four at once
+        if not _FOUND:
+            _FOUND.append(_find_ffmpeg())
+        return _FOUND[0]
+
+
+_FINDING = threading.Lock()
+_FOUND: list[str] = []
+
+
+def _find_ffmpeg() -> str:
+    """imageio-ffmpeg's binary (which it checks by running `ffmpeg -version`), else ffmpeg on PATH."""
     try:
         import imageio_ffmpeg
 

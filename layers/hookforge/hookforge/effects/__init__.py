@@ -1,7 +1,8 @@
 """The effects engine: effects as data, named presets, and one ffmpeg invocation per render.
 
-The renderer's names are imported on first use: listing presets (`hookforge presets`, brief validation) needs
-neither ffmpeg, numpy nor Pillow.
+Every name here is imported on first use: listing presets (`hookforge presets`, brief validation) needs neither
+ffmpeg, numpy nor Pillow, and a submodule that needs no pydantic model (`inspection`, `sound`, `focus`) is imported
+without building the presets' models (`hookforge effects` starts reading the clip before it builds them).
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ import types
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from hookforge.effects.presets import PRESETS, Preset, resolve_look
-from hookforge.effects.specs import Look
-
 if TYPE_CHECKING:
+    from hookforge.effects.presets import PRESETS, Preset, resolve_look
     from hookforge.effects.render import (
         ASPECT_SIZES,
         RenderPlan,
@@ -24,10 +23,16 @@ if TYPE_CHECKING:
         plan_render,
         render,
     )
+    from hookforge.effects.specs import Look
 
 _RENDER_NAMES = frozenset(
     {"ASPECT_SIZES", "RenderPlan", "RenderResult", "output_size", "plan_duration", "plan_render", "render"}
 )
+_MODULES = {
+    **dict.fromkeys(_RENDER_NAMES, "hookforge.effects.render"),
+    **dict.fromkeys(("PRESETS", "Preset", "resolve_look"), "hookforge.effects.presets"),
+    "Look": "hookforge.effects.specs",
+}
 
 __all__ = [
     "ASPECT_SIZES",
@@ -45,9 +50,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _RENDER_NAMES:
+    if name not in _MODULES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module("hookforge.effects.render"), name)
+    return getattr(import_module(_MODULES[name]), name)
 
 
 class _Package(types.ModuleType):

@@ -19,18 +19,18 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import ffmpeg
 
-from hookforge.effects.focus import Focus, crop_window, find_focus, focus_from_point, keeps_subject, zoom_anchor
+from hookforge.effects.focus import Focus, crop_window, keeps_subject, zoom_anchor
+from hookforge.effects.inspection import Inspection
 from hookforge.effects.mix import AUDIO_OUTPUT, SILENT_LUFS, Mixer, MixPlan, Soundtrack, sfx_events
 from hookforge.effects.presets import resolve_look
 from hookforge.effects.safezones import Rect, text_zone
-from hookforge.effects.sound import Loudness, measure_loudness
+from hookforge.effects.sound import Loudness
 from hookforge.effects.specs import (
     CaptionsSpec,
     Look,
@@ -51,15 +51,12 @@ from hookforge.effects.text import (
     text_position,
     write_text_file,
 )
-from hookforge.errors import EffectsFailed, EffectsInvalid, VideoInvalid
+from hookforge.errors import EffectsFailed, EffectsInvalid
 from hookforge.media import (
     FONT_PATH,
     MediaError,
     VideoInfo,
-    declared_info,
     ffmpeg_exe,
-    frame_at,
-    probe,
     run_ffmpeg,
 )
 from hookforge.observability import logger
@@ -71,9 +68,6 @@ ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "16:9": (1920, 1080),
 }
 
-#: the longest clip a hook is made from (the rest of the pipeline makes 2-10 s clips)
-MAX_INPUT_SECONDS = 60.0
-MIN_INPUT_SECONDS = 0.5
 #: shared effects run at most at this size (a 4K upload is scaled down once, before the split)
 WORK_MAX_SIDE = 1920
 POSTER_WIDTH = 540
@@ -433,77 +427,6 @@ def plan_duration(look: Look, source_seconds: float, target: float | None = None
     return plan_timing(look, source_seconds, target).duration
 
 
-def check_source(info: VideoInfo) -> None:
-    if info.duration > MAX_INPUT_SECONDS:
-        raise VideoInvalid(
-            f"the clip is {info.duration:.1f}s long; hooks are made from clips of at most {MAX_INPUT_SECONDS:.0f}s"
-        )
-    if info.duration < MIN_INPUT_SECONDS:
-        raise VideoInvalid(f"the clip is {info.duration:.2f}s long; it needs at least {MIN_INPUT_SECONDS}s")
-
-
-def subject_focus(source: str | Path, focus: Focus | tuple[float, float] | None) -> Focus:
-    """The brief's focus point, else the subject found in the clip's first frame (the still it was made from)."""
-    if isinstance(focus, Focus):
-        return focus
-    if focus is not None:
-        return focus_from_point(*focus)
-    return find_focus(frame_at(source, 0.0))
-
-
-def clip_loudness(source: str | Path, info: VideoInfo) -> Loudness | None:
-    """The loudness of the clip's own track; None when it has none or it cannot be read (the bed takes its place)."""
-    return _track_loudness(source) if info.has_audio else None
-
-
-def _track_loudness(source: str | Path) -> Loudness | None:
-    try:
-        return measure_loudness(Path(source))
-    except (MediaError, ValueError):  # no audio stream, or one that cannot be read
-        return None
-
-
-def _inspect(
-    source: str | Path, info: VideoInfo | None, focus: Focus | tuple[float, float] | None, *, sound: bool
-) -> tuple[VideoInfo, Future[VideoInfo] | None, Future[Focus], Loudness | None]:
-    """Start looking at the clip: (what its header says, the whole decode `probe` makes to check it, its subject,
-    the loudness of its own sound).
-
-    They are independent ffmpeg runs, so they run at once. The header (a few tens of milliseconds) is enough to plan
-    the sound, which then starts while the probe still decodes and the subject is still being found (only the
-    picture's framing waits for it); the probe's verdict is taken before anything is rendered (`_checked`). Given
-    `info` (already probed) there is nothing to decode. The loudness is measured before anything says whether there
-    is a track (a clip without one costs a run that fails at once).
-    """
-    pool = ThreadPoolExecutor(max_workers=4)
-    try:
-        probed = pool.submit(probe, source) if info is None else None
-        subject = pool.submit(subject_focus, source, focus)
-        loudness = pool.submit(_track_loudness, source) if sound else None
-        early = info if info is not None else declared_info(source)
-        if early is None:  # a header ffmpeg cannot read: the probe says why
-            assert probed is not None
-            early = probed.result()
-        check_source(early)
-        clip = loudness.result() if loudness is not None and early.has_audio else None
-        return early, probed, subject, clip
-    finally:
-        pool.shutdown(wait=False)
-
-
-def _checked(probed: Future[VideoInfo] | None, early: VideoInfo, temp_files: Sequence[Path]) -> VideoInfo:
-    """The probe's description of the clip (`early` when there was nothing to probe); its verdict on a broken clip
-    is raised, after removing `temp_files` (the sound made meanwhile)."""
-    try:
-        info = probed.result() if probed is not None else early
-        check_source(info)
-    except BaseException:
-        for temp in temp_files:
-            temp.unlink(missing_ok=True)
-        raise
-    return info
-
-
 def _shared_picture(
     v: Any, look: Look, info: VideoInfo, timing: Timing, *, ramp: bool
 ) -> tuple[Any, tuple[int, int]]:
@@ -699,6 +622,7 @@ def plan_render(
     placements: Sequence[str] | None = None,
     soundtrack: Soundtrack | None = None,
     cues: Sequence[tuple[float, float, str]] | None = None,
+    inspection: Inspection | None = None,
 ) -> RenderPlan:
     """Build the ONE ffmpeg invocation that renders `source` into one MP4 per aspect, a poster and a preview.
 
@@ -719,7 +643,11 @@ def plan_render(
     zones = {aspect: text_zone(aspect, placements) for aspect in wanted}
     hook_text = clean_text(text) if text else ""
     track = soundtrack or Soundtrack()
-    early, probing, finding, clip = _inspect(source, info, focus, sound=track.enabled)
+    if inspection is None:
+        inspection = Inspection(source, info=info, focus=focus, sound=track.enabled)
+    elif inspection.source != Path(source):
+        raise ValueError(f"the inspection is of {inspection.source}, not of {source}")
+    early, clip = inspection.early()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     fps = look.output.fps
@@ -746,7 +674,7 @@ def plan_render(
     # the decoded clip plans differently (a header that overstates the clip's length)
     planned = sound_plan(early)
     mix_plan, audio_branches, temp_files = make_sound(planned)
-    info = _checked(probing, early, temp_files)
+    info = inspection.checked(early, temp_files)
     if sound_plan(info) != planned:
         for temp in temp_files:
             temp.unlink(missing_ok=True)
@@ -768,7 +696,7 @@ def plan_render(
     # (a branch of the shared split costs nothing; a split after a placement's own filters would copy its frames)
     patched = drawn and not look.text.box  # see _draw_text
     try:
-        subject = finding.result()
+        subject = inspection.subject.result()
     except BaseException:  # the subject could not be looked for (an unreadable first frame): the sound is not needed
         for temp in temp_files:
             temp.unlink(missing_ok=True)
