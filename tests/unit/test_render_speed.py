@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ from typing import Any
 import ffmpeg
 import pytest
 
-from hookforge.effects import render
+from hookforge.effects import render, resolve_look
 from hookforge.effects.mix import AUDIO_OUTPUT, _measure_encoded
 from hookforge.effects.sound import measure_loudness
 from hookforge.errors import VideoInvalid
@@ -282,3 +283,60 @@ def test_ffmpeg_is_found_once_however_many_threads_ask_at_once(monkeypatch: pyte
     assert calls == [1] and results == ["/opt/ffmpeg-found"] * 4
     monkeypatch.setenv("HOOKFORGE_FFMPEG", "/usr/local/bin/ffmpeg")
     assert media.ffmpeg_exe() == "/usr/local/bin/ffmpeg"
+
+
+# ------------------------------------------------------------------------------------------ settled frames
+def _frames(stream: Any, size: tuple[int, int]) -> list[bytes]:
+    """Every frame of `stream` as raw yuv420p bytes (real ffmpeg)."""
+    out, _ = ffmpeg.output(stream, "pipe:", f="rawvideo", pix_fmt="yuv420p").run(
+        cmd=ffmpeg_exe(), capture_stdout=True, quiet=True
+    )
+    frame = size[0] * size[1] * 3 // 2
+    return [out[i : i + frame] for i in range(0, len(out), frame)]
+
+
+def _psnr(a: bytes, b: bytes) -> float:
+    import numpy as np
+
+    diff = np.frombuffer(a, np.uint8).astype(np.float64) - np.frombuffer(b, np.uint8).astype(np.float64)
+    mse = float(np.mean(diff**2))
+    return math.inf if mse == 0 else 10 * math.log10(255**2 / mse)
+
+
+def test_settled_frames_scale_only_what_they_show_and_look_as_the_moving_path_would_make_them() -> None:
+    module = importlib.import_module("hookforge.effects.render")
+    look = module.resolve_look("punchy", None)
+    move = module.motion(look.zoom, look.shake, 1.0)
+    assert move is not None and move.settle == pytest.approx(0.45)
+    # Given a detailed moving picture the size of a 16:9 hook's (a 1.2x punch-in: the whole frame is scaled by 6/5)
+    size, anchor = (640, 360), (0.4661, 0.7026)
+
+    def picture() -> Any:
+        return ffmpeg.input("testsrc2=size=640x360:rate=30:d=1", f="lavfi").video.filter("format", "yuv420p")
+
+    # When it is fitted with the settled frames cut first, and with every frame on the moving path
+    fitted = module._animated_fit(picture(), size, move, anchor, source=size, frames=30, fps=30)
+    assert "concat" in " ".join(ffmpeg.output(fitted, "-", f="null").get_args())
+    cut, whole = _frames(fitted, size), _frames(module._moving_fit(picture(), size, move, anchor, "bicubic"), size)
+    # Then the frames are as many, the moving ones identical, and the settled ones the same to a level or so
+    assert len(cut) == len(whole) == 30
+    first_still = 14  # 0.45 s at 30 fps
+    assert cut[:first_still] == whole[:first_still]
+    assert min(_psnr(a, b) for a, b in zip(cut[first_still:], whole[first_still:], strict=True)) > 50
+    # and they scaled a box of the picture (its share of the area below the whole frame's)
+    settled = module._settled(size, move, anchor, size)
+    assert settled is not None and settled.box[2] * settled.box[3] < 0.8 * size[0] * size[1]
+
+
+def test_settled_frames_keep_the_moving_path_where_cutting_first_would_save_little() -> None:
+    module = importlib.import_module("hookforge.effects.render")
+    look = module.resolve_look("punchy", None)
+    move = module.motion(look.zoom, look.shake, 5.0)
+    # A 1280x720 clip to 1920x1080 at 1.2x: a ratio of 9/5, so a box on 10-pixel steps around the kept window
+    settled = module._settled((1920, 1080), move, (0.4661, 0.7026), (1280, 720))
+    assert settled == module._Settled(box=(90, 70, 1090, 630), scaled=(1962, 1134), offset=(16, 26))
+    # The same clip as a 1080-wide foreground: a ratio of 81/80 only lands on whole pixels every 160 input pixels
+    assert module._settled((1080, 608), move, (0.4661, 0.7026), (1280, 720)) is None
+    # A push-in that lasts the whole clip never settles
+    push = resolve_look("cinematic", None)
+    assert module.motion(push.zoom, push.shake, 5.0).settle is None

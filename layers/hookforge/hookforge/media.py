@@ -241,7 +241,7 @@ def check_image(
 RENDER_FILTERS = (
     "split", "trim", "setpts", "fps", "settb", "format", "setsar", "scale", "crop", "overlay", "boxblur",
     "eq", "lutyuv", "curves", "vignette", "noise", "fade", "xfade", "reverse", "drawtext", "ass", "tpad",
-    "palettegen", "paletteuse", "drawbox", "loop",
+    "palettegen", "paletteuse", "drawbox", "loop", "concat",
     # the sound: synthesized beds and effects, stems levelled, ducked, mixed, limited and measured
     "aevalsrc", "aformat", "atrim", "asetpts", "apad", "volume", "adelay", "asplit", "acrossfade", "afade",
     "sidechaincompress", "amix", "alimiter", "ebur128", "astats",
