@@ -34,7 +34,6 @@ LAZY = ("httpx", "PIL", "runwayml", "numpy", "facebook_business")
 NEEDED_AT_IMPORT = {
     "functions.metrics_sync.app": {"httpx"},  # every sync calls Meta or TikTok
     "functions.request_selection.app": {"PIL"},  # every selection draws the contact sheet
-    "functions.launch_hook.app": {"httpx"},  # every launch calls Meta's API
 }
 
 #: imports the handler; lists the modules loaded and the source file of every layer of its decorators

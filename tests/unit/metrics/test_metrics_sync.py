@@ -147,6 +147,20 @@ def test_meta_unreachable_is_retried_then_named_without_the_token(store: Metrics
     assert META_TOKEN not in str(caught.value) and slept == [2.0, 4.0, 8.0]
 
 
+def test_tiktok_unreachable_is_retried_then_named_without_the_token(store: MetricsStore) -> None:
+    # httpx is imported where a TikTok call is made (importing the sync package, as a launch does, needs none)
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"connection refused: {request.url} {TIKTOK_TOKEN}", request=request)
+
+    source = TikTokReport(
+        httpx.Client(transport=httpx.MockTransport(refuse)), token=TIKTOK_TOKEN, advertiser_id=TIKTOK_ADVERTISER,
+        base_url="https://tiktok-standin.invalid", sleeper=(slept := []).append,
+    )  # fmt: skip
+    with pytest.raises(ProviderUnavailable, match="TikTok could not be reached") as caught:
+        sync_source(store, source, since=SINCE, until=SINCE)
+    assert TIKTOK_TOKEN not in str(caught.value) and slept == [2.0, 4.0, 8.0]
+
+
 def test_ads_without_a_hook_id_are_summarized_not_listed_as_bad_rows(store: MetricsStore) -> None:
     standin = MetaStandIn(ADS, SINCE, UNTIL)
     report = sync_source(store, _meta(standin, []), since=SINCE, until=UNTIL)

@@ -16,8 +16,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
-
 from hookforge.config import Settings
 from hookforge.errors import ConfigError, HookforgeError
 from hookforge.metrics.model import HOOK_ID_RE, DayRow
@@ -28,6 +26,7 @@ from hookforge.metrics.sync.tiktok import TikTokReport
 from hookforge.observability import logger
 
 if TYPE_CHECKING:
+    import httpx
     from requests.adapters import BaseAdapter
 
 
@@ -250,7 +249,11 @@ def run_sync(
             "hookforge/ad-platforms/tiktok"
         )
     own = client is None
-    http = client or httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0))
+    if client is None:
+        import httpx  # TikTok's client, made when a sync runs: importing this package (a launch does) needs none
+
+        client = httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0))
+    http = client
     window = days or settings.metrics_sync_days
     results: list[SyncReport | Exception] = []
     try:

@@ -19,9 +19,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import date
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from hookforge.errors import AdTokenExpired, ConfigError, ProviderError, ProviderThrottled, ProviderUnavailable
 from hookforge.metrics.sync.common import (
@@ -37,6 +35,9 @@ from hookforge.metrics.sync.common import (
     money,
     spans,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 REPORT_PATH = "/open_api/v1.3/report/integrated/get/"
 INFO_PATH = "/open_api/v1.3/advertiser/info/"
@@ -131,6 +132,8 @@ class TikTokReport:
         return str(accounts[0].get("currency") or "").upper() if accounts and isinstance(accounts[0], dict) else ""
 
     def _call(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        import httpx  # loaded with the client the caller made; this module is imported by launches, which need none
+
         backoff = 1.0
         failures = 0
         while True:
