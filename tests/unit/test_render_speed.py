@@ -340,3 +340,23 @@ def test_settled_frames_keep_the_moving_path_where_cutting_first_would_save_litt
     # A push-in that lasts the whole clip never settles
     push = resolve_look("cinematic", None)
     assert module.motion(push.zoom, push.shake, 5.0).settle is None
+
+
+def test_a_frame_comes_over_the_pipe_uncompressed_with_the_pixels_a_png_holds(tmp_path: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    from hookforge.media import frame_at
+
+    # Given a clip, and its first frame written as PNG by ffmpeg itself
+    clip = _clip(tmp_path / "clip.mp4", 1)
+    png = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(clip), "-frames:v", "1", "-f", "image2pipe", "-c:v", "png", "-"],
+        capture_output=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    # When frame_at reads it (PPM over the pipe)
+    frame = frame_at(clip, 0.0)
+    # Then it is the same picture, pixel for pixel
+    with Image.open(io.BytesIO(png)) as reference:
+        assert frame.size == reference.size and frame.tobytes() == reference.convert("RGB").tobytes()
