@@ -9,9 +9,9 @@ machine noise hits every side):
    MoviePy 2.x, as MoviePy-based tools make it, in the bench's own environment (`.venv-bench`, made by
    `make bench`; never a runtime dependency)                                                     goal <= 0.1
 
-Median of HOOKFORGE_BENCH_REPEATS runs (3) for 1; MoviePy takes minutes per run, so 2 uses
-HOOKFORGE_BENCH_MOVIEPY_REPEATS (1). HOOKFORGE_BENCH_MOVIEPY names the bench environment's Python (unset: the
-MoviePy figure is skipped with a note).
+Median of HOOKFORGE_BENCH_REPEATS runs (4: each side first in half the pairs) for 1; MoviePy takes minutes per
+run, so 2 uses HOOKFORGE_BENCH_MOVIEPY_REPEATS (1). HOOKFORGE_BENCH_MOVIEPY names the bench environment's Python
+(unset: the MoviePy figure is skipped with a note).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from hookforge.providers.placeholder import render_placeholder
 
 ASPECTS = ["9:16", "1:1", "4:5", "16:9"]
 PRESET = os.environ.get("HOOKFORGE_BENCH_PRESET", "punchy")
-REPEATS = int(os.environ.get("HOOKFORGE_BENCH_REPEATS", "3"))  # single runs vary by ±15 % on a 2-core machine
+REPEATS = int(os.environ.get("HOOKFORGE_BENCH_REPEATS", "4"))  # single runs vary by ±15 % on a 2-core machine
 MOVIEPY_REPEATS = int(os.environ.get("HOOKFORGE_BENCH_MOVIEPY_REPEATS", "1"))
 TEXT = "Stop scrolling: 48 hours only"
 MOVIEPY_SCRIPT = Path(__file__).with_name("moviepy_look.py")
@@ -97,21 +97,29 @@ def _moviepy(python: str, source: Path, out: Path) -> None:
     subprocess.run(cmd, check=True, capture_output=True, timeout=3600)
 
 
-def _timed(fn: Callable[[], object]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of the children): on a shared machine CPU time is the steadier one."""
+Timed = tuple[float, float, float]
+
+
+def _timed(fn: Callable[[], object]) -> Timed:
+    """(wall seconds, CPU seconds of the children, of which in the kernel): on a shared machine CPU time is the
+    steadier one. The kernel's share is shown because it moves most: x264 asks for transparent huge pages, and a
+    run whose huge pages the machine must zero afresh spends up to ~2 CPU-s more in the kernel (measured here on
+    the plain encode: 0.2-2.0 s), whichever side it is."""
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     fn()
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime + after.ru_stime) - (cpu.ru_utime + cpu.ru_stime)
+    return wall, (after.ru_utime + after.ru_stime) - (cpu.ru_utime + cpu.ru_stime), after.ru_stime - cpu.ru_stime
 
 
-def _line(label: str, a: list[tuple[float, float]], b: list[tuple[float, float]], goal: float) -> str:
+def _line(label: str, a: list[Timed], b: list[Timed], goal: float) -> str:
     wa, wb = statistics.median(x[0] for x in a), statistics.median(x[0] for x in b)
     ca, cb = statistics.median(x[1] for x in a), statistics.median(x[1] for x in b)
+    ka, kb = statistics.median(x[2] for x in a), statistics.median(x[2] for x in b)
     wall = f"wall {wa:6.1f}s ÷ {wb:6.1f}s = {wa / wb:5.2f}x"
     line = f"   {label}: {wall}   cpu {ca:6.1f}s ÷ {cb:6.1f}s = {ca / cb:5.2f}x  (goal <= {goal:.2f})"
+    line += f"\n      of the cpu, in the kernel: {ka:.1f}s ÷ {kb:.1f}s"
     if len(a) == len(b) > 1:
         # each run against the one beside it: on a shared machine the speed drifts between runs, not within a pair
         pairs = sorted(x[0] / y[0] for x, y in zip(a, b, strict=True))
@@ -125,13 +133,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hookforge-bench-") as tmp_name:
         tmp = Path(tmp_name)
         source = _source(tmp)
-        plain: list[tuple[float, float]] = []
-        ours: list[tuple[float, float]] = []
-        theirs: list[tuple[float, float]] = []
+        plain: list[Timed] = []
+        ours: list[Timed] = []
+        theirs: list[Timed] = []
         for i in range(max(REPEATS, MOVIEPY_REPEATS)):
             if i < REPEATS:
-                plain.append(_timed(lambda: _plain_encode(source, tmp)))
-                ours.append(_timed(lambda: _hookforge(source, tmp / "hookforge")))
+                # each side goes first in every other pair: what the run before leaves (memory to zero afresh, a
+                # cold cache) then falls on both alike
+                pair = [
+                    (plain, lambda: _plain_encode(source, tmp)),
+                    (ours, lambda: _hookforge(source, tmp / "hookforge")),
+                ]
+                for results, run in pair if i % 2 == 0 else pair[::-1]:
+                    results.append(_timed(run))
             if i < MOVIEPY_REPEATS and moviepy_python:
                 theirs.append(_timed(lambda: _moviepy(moviepy_python, source, tmp / "moviepy")))
         sizes = ", ".join(f"{a} {'x'.join(map(str, output_size(a)))}" for a in ASPECTS)
