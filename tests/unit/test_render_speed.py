@@ -237,13 +237,20 @@ print(json.dumps([seen, probes]), file=sys.stderr)
 def test_the_inspection_runs_in_daemon_threads_so_a_failing_command_does_not_wait_for_the_decode(
     tmp_path: Path,
 ) -> None:
+    from hookforge.effects import inspection
     from hookforge.effects.inspection import Inspection
 
+    # a look that is still running (held until released) runs in a daemon thread of its own
+    release = threading.Event()
+    held = inspection._started(release.wait, 30)
+    worker = next(t for t in threading.enumerate() if t.name == "hookforge-wait")
+    assert worker.daemon and not held.done()
+    release.set()
+    assert held.result(timeout=30) is True
+    # and an inspection's looks answer through those threads
     clip = _clip(tmp_path / "clip.mp4", 1)
     looking = Inspection(clip, sound=False)
-    workers = [t for t in threading.enumerate() if t.name.startswith("hookforge-")]
     early, loudness = looking.early()
-    assert workers and all(t.daemon for t in workers)
     assert loudness is None and looking.loudness is None  # no sound asked for: nothing measured
     assert looking.checked(early, []) == probe(clip)
 

@@ -49,11 +49,6 @@ def subject_focus(source: str | Path, focus: Focus | tuple[float, float] | None)
     return find_focus(frame_at(source, 0.0))
 
 
-def clip_loudness(source: str | Path, info: VideoInfo) -> Loudness | None:
-    """The loudness of the clip's own track; None when it has none or it cannot be read (the bed takes its place)."""
-    return track_loudness(source) if info.has_audio else None
-
-
 def track_loudness(source: str | Path) -> Loudness | None:
     """The loudness of the first audio track of `source`; None when there is none or it cannot be read."""
     try:

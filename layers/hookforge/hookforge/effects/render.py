@@ -219,8 +219,8 @@ def _settled(
     """The same settled frame as the moving path of `_animated_fit`, from less scaling (None when it would not
     be meaningfully less).
 
-    Settled, the moving path scales the whole `source`-sized picture by `move.rest_scale` (to `scaled_w` x
-    `scaled_h`) and crops `size` out of it at an offset `crop` rounds to the nearest pixel, then down to even. Here
+    Settled, the moving path scales the whole `source`-sized picture by `move.rest_scale` (each side to `whole`
+    pixels) and crops `size` out of it at an offset `crop` rounds to the nearest pixel, then down to even. Here
     the input is first cut to a box around what that crop keeps, with a margin wider than the scaler's filter
     reaches, and the box is scaled by exactly the same ratio: its edges lie on input pixels that ratio maps onto
     whole (even) output pixels, or on the picture's own edges. The scaler then samples the input where the moving
@@ -787,6 +787,7 @@ def plan_render(
         notes.append("the clip has its own sound: the speed ramp is left out so picture and sound stay in sync")
     v, (src_w, src_h) = _shared_picture(src.video, look, info, timing, ramp=not source_sound)
     d_total = timing.duration
+    frames = round(d_total * fps)
     # zoom and shake are applied per aspect, inside the scale every output needs anyway
     move = motion(look.zoom, look.shake, d_total)
     notes += mix_plan.notes
@@ -803,7 +804,7 @@ def plan_render(
             temp.unlink(missing_ok=True)
         raise
     framed, extra = _reframe(
-        v, look.reframe, (src_w, src_h), sizes, move, subject, extra=int(patched), frames=round(d_total * fps), fps=fps
+        v, look.reframe, (src_w, src_h), sizes, move, subject, extra=int(patched), frames=frames, fps=fps
     )
     canvases: list[Any] = [None] * len(wanted)
     if patched:
@@ -835,7 +836,7 @@ def plan_render(
             a, text_file = _draw_text(
                 a, canvases[i], hook_text, look.text, (width, height), zones[aspect], fontsize=fontsize,
                 shown=(look.text.start, text_end, text_fade), path=out / f".hook-text-{tag}.txt", fps=fps,
-                frames=round(d_total * fps),
+                frames=frames,
             )  # fmt: skip
             temp_files.append(text_file)
         a = a.filter("format", "yuv420p")

@@ -253,7 +253,6 @@ def run_sync(
         import httpx  # TikTok's client, made when a sync runs: importing this package (a launch does) needs none
 
         client = httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0))
-    http = client
     window = days or settings.metrics_sync_days
     results: list[SyncReport | Exception] = []
     try:
@@ -262,7 +261,7 @@ def run_sync(
                 sources = configured_sources(
                     settings,
                     deps.secrets.get,
-                    http,
+                    client,
                     platforms=(platform,),
                     sleeper=sleeper,
                     meta_transport=meta_transport,
@@ -279,7 +278,7 @@ def run_sync(
         return results
     finally:
         if own:
-            http.close()
+            client.close()
 
 
 __all__ = [
