@@ -112,12 +112,12 @@ def test_render_is_one_ffmpeg_invocation_with_one_decode_and_a_split(clips: dict
     # Given three aspects
     # When the render is planned
     plan = plan_render(clips["moving"], tmp_path, preset="punchy", aspects=["9:16", "1:1", "16:9"], text="Hi")
-    # Then it is one argument list reading the source once (the other inputs are the sound synthesized for it: the
-    # preset's bed and its effects), with one filter graph that splits per aspect
+    # Then it is one argument list reading the source once (the other input is the sound made for it: the preset's
+    # bed and its effects, mixed and encoded once), with one filter graph that splits per aspect
     inputs = [plan.args[i + 1] for i, a in enumerate(plan.args) if a == "-i"]
     assert inputs.count(str(clips["moving"])) == 1
-    synthesized = {str(p) for p in plan.temp_files if p.suffix == ".wav"}
-    assert set(inputs) - {str(clips["moving"])} == synthesized and synthesized
+    made = {str(p) for p in plan.temp_files if p.suffix == ".m4a"}
+    assert set(inputs) - {str(clips["moving"])} == made and len(made) == 1
     assert plan.args.count("-filter_complex") == 1
     graph = plan.args[plan.args.index("-filter_complex") + 1]
     assert "split=3" in graph
@@ -153,11 +153,13 @@ def test_every_filter_and_encoder_a_preset_uses_is_one_the_renderer_check_requir
         )  # fmt: skip
         graph = plan.args[plan.args.index("-filter_complex") + 1]
         used_filters |= set(re.findall(r"(?:^|[\],;])([a-z_0-9]+)(?:=|\[|;|$)", graph))
-        used_encoders |= {plan.args[i + 1] for i, a in enumerate(plan.args) if a in ("-vcodec", "-acodec")}
+        used_encoders |= {plan.args[i + 1] for i, a in enumerate(plan.args) if a in ("-vcodec", "-acodec")} - {"copy"}
         used_encoders |= {"gif" if preview == "gif" else "libwebp_anim", "mjpeg"}  # chosen by the file extension
         # the synthesized sound is rendered once before the plan, from ffmpeg's own sources, into float WAVs
         used_filters |= {"aevalsrc"} | ({"ebur128"} if plan.sound.measured else set())
         used_encoders |= {"pcm_f32le"} if any(p.suffix == ".wav" for p in plan.temp_files) else set()
+        # the sound is encoded once, to the track every placement copies
+        used_encoders |= {"aac"} if any(p.suffix == ".m4a" for p in plan.temp_files) else set()
         for temp in plan.temp_files:
             temp.unlink()
     # Then `python -m hookforge.media` (the container build's check) asks for every one of them

@@ -1,8 +1,8 @@
 """What the render does to start sooner and spend less, and that it changes nothing it delivers (real ffmpeg).
 
-The sound is planned from the clip's header while the probe decodes the clip; the encoded sound is measured from
-the encoder's own packets in one run; on small machines the filters run without slice threads; numpy loads with
-the focus finder, not before the render can start.
+The sound is planned from the clip's header while the probe decodes the clip; the sound is encoded once, measured
+from the encoder's own packets in the same run, and copied into every placement; on small machines the filters run
+without slice threads; numpy loads with the focus finder, not before the render can start.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 import ffmpeg
 import pytest
 
-from hookforge.effects import render, resolve_look
-from hookforge.effects.mix import AUDIO_OUTPUT, _measure_encoded
+from hookforge.effects import plan_render, render, resolve_look
+from hookforge.effects.mix import AUDIO_OUTPUT, _encode_track
 from hookforge.effects.sound import measure_loudness
 from hookforge.errors import VideoInvalid
 from hookforge.media import declared_info, ffmpeg_exe, probe
@@ -141,18 +141,47 @@ def _count_sound(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 # ------------------------------------------------------------------------------------------ the sound's check
-def test_the_encoded_sound_is_measured_as_a_placement_file_holds_it(tmp_path: Path) -> None:
-    # Given a loud chord, and the same chord encoded to a file as every placement encodes it
+def test_the_encoded_sound_is_measured_as_the_file_written_holds_it(tmp_path: Path) -> None:
+    # Given a loud chord
     chord = "aevalsrc=0.5*sin(2*PI*220*t)+0.4*sin(2*PI*277*t)+0.3*sin(2*PI*3300*t):s=48000:c=stereo:d=3"
-    stream = ffmpeg.input(chord, f="lavfi").audio
-    file = tmp_path / "check.m4a"
-    ffmpeg.output(stream, str(file), **AUDIO_OUTPUT).overwrite_output().run(cmd=ffmpeg_exe(), quiet=True)
-    # When it is measured from the encoder's own packets in one run
-    loop = _measure_encoded(ffmpeg.input(chord, f="lavfi").audio)
-    # Then it reads as the file does
-    held = measure_loudness(file)
+    # When it is encoded to the track every placement carries, and measured from the encoder's packets in that run
+    track = tmp_path / "track.m4a"
+    loop = _encode_track(ffmpeg.input(chord, f="lavfi").audio, track)
+    # Then it reads as the file written does
+    held = measure_loudness(track)
     assert loop.integrated == pytest.approx(held.integrated, abs=0.05)
     assert loop.true_peak == pytest.approx(held.true_peak, abs=0.05)
+    # and as the same chord encoded by ffmpeg with the placements' own options
+    reference = tmp_path / "reference.m4a"
+    stream = ffmpeg.input(chord, f="lavfi").audio
+    ffmpeg.output(stream, str(reference), **AUDIO_OUTPUT).overwrite_output().run(cmd=ffmpeg_exe(), quiet=True)
+    assert _audio_packets(track) == _audio_packets(reference)
+
+
+def _audio_packets(path: Path) -> bytes:
+    """The AAC packets of a file's first audio stream, as stored (no decoding)."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:a:0", "-c", "copy"]
+    return subprocess.run([*cmd, "-f", "data", "-"], capture_output=True, check=True, timeout=60).stdout
+
+
+def test_every_placement_carries_the_one_track_that_was_measured(tmp_path: Path) -> None:
+    # Given a clip with its own sound, planned into three placements with the preset's sound effects
+    clip = _clip(tmp_path / "clip.mp4", 2, 2)
+    out = tmp_path / "out"
+    plan = plan_render(clip, out, preset="punchy", aspects=["9:16", "1:1", "16:9"], size_scale=SMALL)
+    # Then the render encodes no sound: each placement copies the track encoded (and measured) before it
+    args = plan.args
+    assert [args[i + 1] for i, a in enumerate(args) if a == "-acodec"] == ["copy"] * 3
+    [track] = [p for p in plan.temp_files if p.suffix == ".m4a"]
+    assert plan.sound.measured is not None
+    # When the render runs
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", *args], check=True, capture_output=True, timeout=300)
+    # Then every placement holds that track's packets, and plays at the loudness measured
+    for path in plan.outputs.values():
+        assert _audio_packets(path) == _audio_packets(track)
+        delivered = measure_loudness(path)
+        assert delivered.integrated == pytest.approx(plan.sound.measured.integrated, abs=0.05)
+        assert delivered.true_peak == pytest.approx(plan.sound.measured.true_peak, abs=0.05)
 
 
 # ------------------------------------------------------------------------------------------ threads, imports

@@ -1,4 +1,5 @@
-"""The hook's sound: its stems mixed once before the render, finished (gain, limiter) in the render's invocation.
+"""The hook's sound: its stems mixed, finished (gain, limiter) and encoded once before the render, which copies the
+track into every placement.
 
 Stems: the clip's own sound (when it has audible sound), a music bed (the brief's file, looped with a crossfade
 when short, or the preset's bed synthesized from ffmpeg's own sources), a spoken hook line, and sound effects on
@@ -8,8 +9,9 @@ delivery loudness (-14 LUFS integrated, true peak at most -1 dBTP by default).
 
 Loudness is set by measurement, not by a one-pass `loudnorm` (whose dynamic mode misses on 3-5 s clips): small
 audio-only ffmpeg runs measure each stem (EBU R128, `ebur128`), mix the levelled stems once into a float WAV (the
-premix), and find the gain and limiter that land the premix, encoded to AAC, on the target; the render reads the
-premix and applies them.
+premix), and find the gain and limiter that land the premix, encoded to AAC, on the target. That encoded track is
+the one delivered: the render copies it into every placement, so the sound is encoded once, not once per placement
+(the AAC encoder costs ~0.1 CPU-s per 5 s), and what was measured is what plays.
 """
 
 from __future__ import annotations
@@ -171,6 +173,9 @@ class Mixer:
         self.source_loudness = source_loudness
         #: the stems mixed and levelled once (float WAV), before the final gain and limiter
         self.premixed: Path | None = None
+        #: the delivered track: the premix with its final gain and limiter, encoded once as every placement carries
+        #: it (AAC in an M4A), measured from the encoder's own packets; the render copies it into every placement
+        self.track: Path | None = None
         #: loudness of the synthesized stems ("music" for the bed, "sfx" for the effects together), measured by
         #: `synthesize` as it writes them
         self.premeasured: dict[str, Loudness] = {}
@@ -354,9 +359,10 @@ class Mixer:
 
     def normalize(self, source_path: Path) -> MixPlan:
         """Find the gain and limiter ceiling that bring the delivered AAC track to the target loudness and true
-        peak. The stems are mixed once (`premixed`, measured as it is written, which gives the first gain); each
-        try applies the gain and limiter to that premix, encodes to AAC as the render will (the encoder adds peaks
-        of its own) and measures (at most four tries, usually one)."""
+        peak, and write that track (`track`). The stems are mixed once (`premixed`, measured as it is written, which
+        gives the first gain); each try applies the gain and limiter to that premix, encodes it to AAC as the
+        placements carry it and measures the encoder's own packets (at most four tries, usually one). The last try
+        is the track delivered: every placement copies it, so what was measured is what plays."""
         self.measure_levels(source_path)
         target, peak_limit = self.spec.loudness, self.spec.true_peak
         gain, ceiling, measured = 0.0, peak_limit - LIMITER_MARGIN_DB, None
@@ -365,15 +371,17 @@ class Mixer:
             return MixPlan(stems=[], notes=self.notes)
         if premix.integrated > SILENT_LUFS:
             gain = round(target - premix.integrated, 2)
-        for _ in range(4):
+        track = self.work_dir / ".sound-track.m4a"
+        for attempt in range(4):
             mixed = self.mix(None, gain_db=gain, ceiling_db=ceiling)
-            measured = _measure_encoded(mixed)
+            measured = _encode_track(mixed, track)
+            self.track = track
             if measured.integrated <= SILENT_LUFS:
                 self.notes.append("the mix is silent")
                 break
             miss = target - measured.integrated
             over = measured.true_peak - (peak_limit - 0.2)
-            if abs(miss) < 0.3 and over <= 0:
+            if (abs(miss) < 0.3 and over <= 0) or attempt == 3:
                 break
             gain += miss
             if over > 0:
@@ -384,19 +392,17 @@ class Mixer:
         )
 
 
-def _measure_encoded(stream: Any) -> Loudness:
-    """EBU R128 loudness of an audio stream as delivered: encoded to AAC like every placement and measured from
-    the encoder's own packets, decoded again in the same ffmpeg run (a loopback decoder, `-dec`, ffmpeg 7.1+).
-
-    What is measured is what a placement's file holds (the encoder is the same, with the same settings); nothing is
-    written and read back, and encoding and measuring overlap instead of running one after the other.
-    """
-    encode = ffmpeg.output(stream, "-", f="null", **AUDIO_OUTPUT).get_args()
+def _encode_track(stream: Any, path: Path) -> Loudness:
+    """Encode an audio stream to `path` (AAC in an M4A, with the options every placement's track has) and return
+    its EBU R128 loudness as delivered: measured from the encoder's own packets, decoded again in the same ffmpeg
+    run (a loopback decoder, `-dec`, ffmpeg 7.1+). Encoding and measuring overlap; nothing is read back."""
+    encode = ffmpeg.output(stream, str(path), f="ipod", **AUDIO_OUTPUT).overwrite_output().get_args()
     measure = ["-dec", "0:0", "-filter_complex", "[dec:0]ebur128=peak=true:framelog=quiet[measured]"]
     args = [*encode, *measure, "-map", "[measured]", "-f", "null", "-", "-nostats", "-loglevel", "info"]
     try:
         return parse_ebur128(run_ffmpeg(args))
     except (MediaError, ValueError) as e:
+        path.unlink(missing_ok=True)
         raise EffectsFailed(f"encoding the hook's sound failed: {e}") from e
 
 

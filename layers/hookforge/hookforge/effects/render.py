@@ -4,8 +4,8 @@ The graph is built with ffmpeg-python (argument lists, never a shell string). Sh
 transition, grade, vignette, grain, end fade — runs once on the source picture; `split` then feeds one branch
 per aspect (a crop or blurred fill around the subject, zoom and shake aimed at it, captions, hook text inside the
 placements' safe zones, libx264) plus the poster and preview; placements with a blurred fill share the shrinking
-of the picture for it and, when they fit it at the same size, its moving foreground. The sound (`mix.py`, premixed
-before) gets its final gain and limiter in the same invocation and is split to every placement as AAC.
+of the picture for it and, when they fit it at the same size, its moving foreground. The sound (`mix.py`: mixed,
+levelled and encoded to AAC before) is copied into every placement as it was measured.
 
 Every hook opens at full brightness with its text on frame 0 (the feed thumbnail) and lasts the length asked for.
 """
@@ -28,7 +28,7 @@ import ffmpeg
 
 from hookforge.effects.focus import Focus, crop_window, keeps_subject, zoom_anchor
 from hookforge.effects.inspection import Inspection
-from hookforge.effects.mix import AUDIO_OUTPUT, SILENT_LUFS, Mixer, MixPlan, Soundtrack, sfx_events
+from hookforge.effects.mix import SILENT_LUFS, Mixer, MixPlan, Soundtrack, sfx_events
 from hookforge.effects.presets import resolve_look
 from hookforge.effects.safezones import Rect, text_zone
 from hookforge.effects.sound import Loudness
@@ -578,7 +578,6 @@ def _shared_picture(
 
 
 def _sound(
-    src: Any,
     source: Path,
     look: Look,
     track: Soundtrack,
@@ -590,8 +589,8 @@ def _sound(
     outputs: int,
     source_loudness: Loudness | None = None,
 ) -> tuple[MixPlan, list[Any], list[Path]]:
-    """One mixed, normalized track split to every placement: (how it was made, one stream per output, the
-    files the render reads, to remove after it)."""
+    """One mixed, normalized, encoded track for every placement: (how it was made, one stream per output, to copy,
+    the files the render reads, to remove after it)."""
     mixer = Mixer(
         look=look,
         duration=duration,
@@ -606,21 +605,18 @@ def _sound(
     try:
         mix_plan = mixer.normalize(source)
     except BaseException:
-        if mixer.premixed is not None:
-            mixer.premixed.unlink(missing_ok=True)
+        if mixer.track is not None:
+            mixer.track.unlink(missing_ok=True)
         raise
     finally:
-        # the synthesized stems are in the premix now (or the sound failed): only the premix is read by the render
-        for stem in synthesized:
+        # the stems are in the premix, and the premix in the encoded track (or the sound failed): the render reads
+        # only the track
+        for stem in [*synthesized, *([mixer.premixed] if mixer.premixed is not None else [])]:
             stem.unlink(missing_ok=True)
-    premixed = [mixer.premixed] if mixer.premixed is not None else []
-    mixed = mixer.mix(src, gain_db=mix_plan.gain_db, ceiling_db=mixer.ceiling_db) if mix_plan.stems else None
-    if mixed is None:
-        return mix_plan, [], premixed
-    if outputs == 1:
-        return mix_plan, [mixed], premixed
-    split = mixed.filter_multi_output("asplit", outputs)
-    return mix_plan, [split[i] for i in range(outputs)], premixed
+    if not mix_plan.stems or mixer.track is None:
+        return mix_plan, [], []
+    # the same encoded stream for every placement (copied, not encoded again)
+    return mix_plan, [ffmpeg.input(str(mixer.track)).audio] * outputs, [mixer.track]
 
 
 def _text_canvas(layout: TextLayout, spec: TextSpec, size: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -766,7 +762,7 @@ def plan_render(
         if not track.enabled:
             return MixPlan(stems=[]), [], []
         return _sound(
-            src, Path(source), look, track, source_sound=source_sound, duration=timing.duration,
+            Path(source), look, track, source_sound=source_sound, duration=timing.duration,
             cut=cut_time(look, timing), work_dir=out, outputs=len(wanted), source_loudness=whole,
         )  # fmt: skip
 
@@ -857,7 +853,7 @@ def plan_render(
         path = out / f"{tag}.mp4"
         outputs[aspect] = path
         streams = [a] if not audio_branches else [a, audio_branches[i]]
-        sound = AUDIO_OUTPUT if audio_branches else {"an": None}
+        sound = {"acodec": "copy"} if audio_branches else {"an": None}
         nodes.append(
             ffmpeg.output(
                 *streams,
