@@ -140,6 +140,34 @@ def _count_sound(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return calls
 
 
+def test_the_probe_decodes_on_one_thread_and_still_finds_a_broken_clip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a whole clip and the same clip cut short after its index (faststart: only the decode can tell), and a
+    # record of the ffmpeg runs the probe makes
+    whole = _clip(tmp_path / "whole.mp4", 3, faststart=True)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 6 // 10])
+    media = importlib.import_module("hookforge.media")
+    runs: list[list[str]] = []
+    run = media.subprocess.run
+
+    def recorded(cmd: list[str], **kwargs: Any) -> Any:
+        runs.append(cmd)
+        return run(cmd, **kwargs)
+
+    monkeypatch.setattr(media.subprocess, "run", recorded)
+    # When both are probed
+    assert probe(whole).duration == pytest.approx(3.0, abs=0.05)
+    with pytest.raises(VideoInvalid, match="truncated or corrupt"):
+        probe(cut)
+    # Then each decode asked for one thread (it shares the machine with the render's other looks and its sound)
+    decodes = [cmd for cmd in runs if "null" in cmd]
+    assert len(decodes) == 2
+    for cmd in decodes:
+        assert cmd[cmd.index("-threads") + 1] == "1" and cmd.index("-threads") < cmd.index("-i")
+
+
 # ------------------------------------------------------------------------------------------ the sound's check
 def test_the_encoded_sound_is_measured_as_the_file_written_holds_it(tmp_path: Path) -> None:
     # Given a loud chord
