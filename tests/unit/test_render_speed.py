@@ -349,6 +349,21 @@ def test_ffmpeg_is_found_once_however_many_threads_ask_at_once(monkeypatch: pyte
     assert media.ffmpeg_exe() == "/usr/local/bin/ffmpeg"
 
 
+def test_ffmpeg_is_found_without_building_the_settings_and_whatever_else_they_hold() -> None:
+    # A render's first look waits for ffmpeg's path: finding it reads $HOOKFORGE_FFMPEG alone, neither importing
+    # the settings' pydantic model nor failing on a setting that has nothing to do with ffmpeg
+    code = (
+        "import json, os, sys\n"
+        "os.environ['METRICS_SYNC_DAYS'] = '0'\n"  # invalid (1-400): Settings.from_env() would refuse it
+        "os.environ['HOOKFORGE_FFMPEG'] = sys.argv[1]\n"
+        "from hookforge.media import ffmpeg_exe\n"
+        "print(json.dumps([ffmpeg_exe(), 'hookforge.config' in sys.modules, 'pydantic' in sys.modules]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, ffmpeg_exe()], capture_output=True, check=False, timeout=60)
+    assert proc.returncode == 0, proc.stderr.decode()[-1000:]
+    assert json.loads(proc.stdout) == [ffmpeg_exe(), False, False]
+
+
 # ------------------------------------------------------------------------------------------ settled frames
 def _frames(stream: Any, size: tuple[int, int]) -> list[bytes]:
     """Every frame of `stream` as raw yuv420p bytes (real ffmpeg)."""

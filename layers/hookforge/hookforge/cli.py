@@ -279,9 +279,10 @@ def _render_effects(
     from hookforge.effects.mix import Soundtrack
     from hookforge.effects.sound import check_music
     from hookforge.media import frame_at
-    from hookforge.voice import EspeakSpeaker, check_voiceover
 
     if voiceover is not None:
+        from hookforge.voice import check_voiceover
+
         check_voiceover(voiceover, voice)
     with tempfile.TemporaryDirectory(prefix="hookforge-cli-") as tmp:
         soundtrack = Soundtrack(enabled=audio)
@@ -289,6 +290,8 @@ def _render_effects(
         if audio and music is not None:
             soundtrack = Soundtrack(music=music, music_seconds=check_music(music).duration)
         if audio and voiceover is not None:
+            from hookforge.voice import EspeakSpeaker
+
             speech = EspeakSpeaker().synthesize(voiceover, voice, Path(tmp), words_per_caption=3)
             soundtrack, cues = soundtrack.spoken(speech)
         columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%")]

@@ -7,6 +7,7 @@ wheel ships no ffprobe), by decoding the video stream, which also proves the fil
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -30,9 +31,9 @@ class MediaError(RuntimeError):
 
 def ffmpeg_exe() -> str:
     """The ffmpeg binary: $HOOKFORGE_FFMPEG, else the imageio-ffmpeg wheel's, else ffmpeg on PATH."""
-    from hookforge.config import Settings
-
-    configured = Settings.from_env().ffmpeg  # read each time: a build check or a test may point it elsewhere
+    # read each time (a build check or a test may point it elsewhere), and alone: `Settings.ffmpeg` is this variable
+    # as given, and building every setting (pydantic) before each ffmpeg run would delay a render's first look
+    configured = os.environ.get("HOOKFORGE_FFMPEG", "")
     if configured:
         return configured
     with _FINDING:  # found once per process, by one thread: the first render asks from four at once
