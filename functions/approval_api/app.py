@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from hookforge.coldstart import collector_paused
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with collector_paused():  # the cold import: see hookforge.coldstart
+    from typing import Any
 
-from hookforge.approval import api
-from hookforge.approval.page import SECURITY_HEADERS, render_status_page
-from hookforge.deps import Deps
-from hookforge.observability import logger, tracer
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from hookforge.approval import api
+    from hookforge.approval.page import SECURITY_HEADERS, render_status_page
+    from hookforge.deps import Deps
+    from hookforge.observability import logger, tracer
 
 app = APIGatewayRestResolver()
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from hookforge.coldstart import collector_paused
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with collector_paused():  # the cold import: see hookforge.coldstart
+    from typing import Any
 
-from hookforge.deps import Deps
-from hookforge.metrics.compare import parse_targets
-from hookforge.metrics.dashboard import DASHBOARD_HEADERS, respond
-from hookforge.observability import logger, tracer
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+    from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from hookforge.deps import Deps
+    from hookforge.metrics.compare import parse_targets
+    from hookforge.metrics.dashboard import DASHBOARD_HEADERS, respond
+    from hookforge.observability import logger, tracer
 
 app = APIGatewayRestResolver()
 

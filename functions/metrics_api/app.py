@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from hookforge.coldstart import collector_paused
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with collector_paused():  # the cold import: see hookforge.coldstart
+    import json
+    from typing import Any
 
-from hookforge.deps import Deps
-from hookforge.errors import ReportInvalid
-from hookforge.metrics.ingest import import_json
-from hookforge.observability import logger, tracer
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from hookforge.deps import Deps
+    from hookforge.errors import ReportInvalid
+    from hookforge.metrics.ingest import import_json
+    from hookforge.observability import logger, tracer
 
 app = APIGatewayRestResolver()
 

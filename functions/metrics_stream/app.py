@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from hookforge.coldstart import collector_paused
 
-from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with collector_paused():  # the cold import: see hookforge.coldstart
+    from typing import Any
 
-from hookforge.metrics.emf import emit_deltas, stream_deltas
-from hookforge.observability import logger
+    from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from hookforge.metrics.emf import emit_deltas, stream_deltas
+    from hookforge.observability import logger
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -8,13 +8,16 @@ then the dead-letter queue and its alarm) and the failed platform has written no
 
 from __future__ import annotations
 
-from typing import Any
+from hookforge.coldstart import collector_paused
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with collector_paused():  # the cold import: see hookforge.coldstart
+    from typing import Any
 
-from hookforge.deps import Deps
-from hookforge.metrics.sync import run_sync
-from hookforge.observability import logger, tracer
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from hookforge.deps import Deps
+    from hookforge.metrics.sync import run_sync
+    from hookforge.observability import logger, tracer
 
 
 @logger.inject_lambda_context(log_event=False)

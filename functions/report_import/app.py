@@ -6,14 +6,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from hookforge.coldstart import collector_paused
 
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with collector_paused():  # the cold import: see hookforge.coldstart
+    from typing import Any
 
-from hookforge.deps import Deps
-from hookforge.metrics.ingest import IMPORT_REPORT_SUFFIX, import_object
-from hookforge.observability import logger, tracer
+    from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from hookforge.deps import Deps
+    from hookforge.metrics.ingest import IMPORT_REPORT_SUFFIX, import_object
+    from hookforge.observability import logger, tracer
 
 
 @logger.inject_lambda_context(log_event=False)

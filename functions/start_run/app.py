@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from hookforge.coldstart import collector_paused
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with collector_paused():  # the cold import: see hookforge.coldstart
+    from typing import Any
 
-from hookforge.deps import Deps
-from hookforge.observability import logger, tracer
-from hookforge.triggers import handle_upload
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from hookforge.deps import Deps
+    from hookforge.observability import logger, tracer
+    from hookforge.triggers import handle_upload
 
 
 @logger.inject_lambda_context(log_event=False)

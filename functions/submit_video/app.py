@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from hookforge.coldstart import collector_paused
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with collector_paused():  # the cold import: see hookforge.coldstart
+    from typing import Any
 
-from hookforge.deps import Deps
-from hookforge.models import SubmitVideoInput
-from hookforge.observability import logger, tracer
-from hookforge.steps import submit_video
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from hookforge.deps import Deps
+    from hookforge.models import SubmitVideoInput
+    from hookforge.observability import logger, tracer
+    from hookforge.steps import submit_video
 
 
 @logger.inject_lambda_context(log_event=False)

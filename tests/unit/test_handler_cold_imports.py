@@ -2,7 +2,8 @@
 
 Checked as behaviour, never as time: each handler is imported in a fresh interpreter and the modules it
 loaded are listed. With tracing off, Powertools' Tracer and the X-Ray SDK stay out; with tracing on (in AWS,
-`Tracing: Active`) the handler is still wrapped by the real Tracer.
+`Tracing: Active`) the handler is still wrapped by the real Tracer. The garbage collector does not walk the import
+(`hookforge.coldstart`): its passes are counted.
 """
 
 from __future__ import annotations
@@ -83,6 +84,51 @@ def test_handler_import_loads_neither_xray_nor_what_only_some_paths_need_when_tr
     # And neither was any module only some invocations need
     allowed = NEEDED_AT_IMPORT.get(module, set())
     assert [p for p in LAZY if p not in allowed and _loaded(result["modules"], p)] == []
+
+
+#: imports the handler counting the garbage collector's passes, per generation, while it is imported
+_GC_PROBE = """
+import gc, json
+passes = [0, 0, 0]
+def count(phase, info):
+    if phase == "start":
+        passes[info["generation"]] += 1
+gc.callbacks.append(count)
+import {module}
+print(json.dumps({{"passes": passes, "enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}}))
+"""
+#: every handler of the template, the image function's included
+HANDLERS = sorted(spec.module for spec in tpl.functions(TEMPLATE).values())
+
+
+@pytest.mark.parametrize("module", HANDLERS)
+def test_handler_import_is_not_walked_by_the_garbage_collector(module: str) -> None:
+    # When the handler is imported in a fresh interpreter
+    result = _run_fresh(_GC_PROBE.format(module=module), POWERTOOLS_TRACE_DISABLED="true")
+    # Then the collector made no pass over what the import made (without the pause: ~95 passes over the youngest
+    # objects, ~8 over the middle generation, at times one over everything; the few young passes left come before
+    # the pause, while the hookforge package and its errors are imported), and after the import it is on again with
+    # what the import made frozen
+    young, middle, old = result["passes"]
+    assert young <= 5 and middle == 0 and old == 0, result["passes"]
+    assert result["enabled"] is True and result["frozen"] > 10_000
+
+
+def test_the_collector_resumes_after_a_failed_import_and_a_nested_pause_leaves_it_off() -> None:
+    import gc
+
+    from hookforge.coldstart import collector_paused
+
+    assert gc.isenabled()
+    with pytest.raises(ImportError), collector_paused():
+        assert not gc.isenabled()
+        import hookforge.no_such_module  # noqa: F401 - the import that fails
+    assert gc.isenabled()
+    with collector_paused():
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # the inner pause found it off and left it off
+    assert gc.isenabled()
 
 
 def test_handler_is_traced_by_powertools_when_tracing_is_on() -> None:
