@@ -7,9 +7,11 @@ without slice threads; numpy loads with the focus finder, not before the render 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import math
+import re
 import subprocess
 import sys
 import threading
@@ -210,6 +212,38 @@ def test_every_placement_carries_the_one_track_that_was_measured(tmp_path: Path)
         delivered = measure_loudness(path)
         assert delivered.integrated == pytest.approx(plan.sound.measured.integrated, abs=0.05)
         assert delivered.true_peak == pytest.approx(plan.sound.measured.true_peak, abs=0.05)
+
+
+def test_when_every_try_misses_the_track_delivered_is_the_last_one_measured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an encoder check that always reads the track at -15 LUFS whatever it is, so no try lands on -14
+    mix = importlib.import_module("hookforge.effects.mix")
+    encode = mix._encode_track
+    tries: list[tuple[float, float]] = []
+
+    def reads_quiet(stream: Any, path: Path) -> Any:
+        loud = encode(stream, path)
+        graph = " ".join(ffmpeg.output(stream, "-", f="null").get_args())
+        found = re.search(r"volume=(-?[\d.]+)dB", graph)
+        tries.append((float(found.group(1)) if found else 0.0, loud.integrated))
+        return dataclasses.replace(loud, integrated=-15.0)
+
+    monkeypatch.setattr(mix, "_encode_track", reads_quiet)
+    # When a clip's sound is planned
+    plan = plan_render(_clip(tmp_path / "clip.mp4", 2, 2), tmp_path / "out", preset="punchy", size_scale=SMALL)
+    # Then four tries were made, each 1 dB louder than the one before, and the plan reports the last one: its gain
+    # and what was read of it; the track every placement copies is that try's
+    assert len(tries) == 4
+    gains = [gain for gain, _ in tries]
+    assert [round(b - a, 2) for a, b in zip(gains, gains[1:], strict=False)] == [1.0, 1.0, 1.0]
+    assert plan.sound.gain_db == pytest.approx(gains[-1], abs=0.01)
+    assert plan.sound.measured is not None
+    assert plan.sound.measured.integrated == -15.0
+    [track] = [p for p in plan.temp_files if p.suffix == ".m4a"]
+    assert measure_loudness(track).integrated == pytest.approx(tries[-1][1], abs=0.05)
+    for temp in plan.temp_files:
+        temp.unlink()
 
 
 # ------------------------------------------------------------------------------------------ threads, imports

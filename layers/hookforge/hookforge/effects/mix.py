@@ -167,7 +167,6 @@ class Mixer:
         self.seamless = seamless
         self.levels: dict[str, float] = {}
         self.notes: list[str] = []
-        self.ceiling_db = self.spec.true_peak - LIMITER_MARGIN_DB
         #: the clip's own track as the render measured it (whole clip): reused as the source stem's loudness when the
         #: hook keeps the whole clip, so the clip is not measured twice
         self.source_loudness = source_loudness
@@ -279,13 +278,10 @@ class Mixer:
             self.levels["sfx"] = level + self.spec.sfx_gain
 
     # --------------------------------------------------------------------------------- graph
-    def mix(self, source_node: Any, *, gain_db: float = 0.0, ceiling_db: float | None = None) -> Any | None:
-        """The mixed, levelled stream (None when there is nothing to hear), limited at `ceiling_db` dBFS: the premix
-        (`normalize` writes it once; else built from the stems here) with the final gain and limiter."""
-        if self.premixed is not None:
-            return self.finish(_stereo(ffmpeg.input(str(self.premixed)).audio), gain_db=gain_db, ceiling_db=ceiling_db)
-        premix = self._premix(source_node)
-        return None if premix is None else self.finish(premix, gain_db=gain_db, ceiling_db=ceiling_db)
+    def _finished(self, premix: Path, *, gain_db: float, ceiling_db: float) -> Any:
+        """The premix `normalize` wrote, with the final gain and a limiter at `ceiling_db` dBFS: what each try
+        encodes."""
+        return self.finish(_stereo(ffmpeg.input(str(premix)).audio), gain_db=gain_db, ceiling_db=ceiling_db)
 
     def _premix(self, source_node: Any) -> Any | None:
         """The stems levelled, the music faded and ducked under speech, mixed (no final gain, fade or limiter)."""
@@ -367,14 +363,13 @@ class Mixer:
         target, peak_limit = self.spec.loudness, self.spec.true_peak
         gain, ceiling, measured = 0.0, peak_limit - LIMITER_MARGIN_DB, None
         premix = self._write_premix(source_path)
-        if premix is None:
+        if premix is None or self.premixed is None:
             return MixPlan(stems=[], notes=self.notes)
         if premix.integrated > SILENT_LUFS:
             gain = round(target - premix.integrated, 2)
         track = self.work_dir / ".sound-track.m4a"
         for attempt in range(4):
-            mixed = self.mix(None, gain_db=gain, ceiling_db=ceiling)
-            measured = _encode_track(mixed, track)
+            measured = _encode_track(self._finished(self.premixed, gain_db=gain, ceiling_db=ceiling), track)
             self.track = track
             if measured.integrated <= SILENT_LUFS:
                 self.notes.append("the mix is silent")
@@ -386,7 +381,6 @@ class Mixer:
             gain += miss
             if over > 0:
                 ceiling -= over + 0.2
-        self.ceiling_db = ceiling
         return MixPlan(
             stems=self.stem_names(), events=self.events, gain_db=round(gain, 2), measured=measured, notes=self.notes
         )
