@@ -32,7 +32,7 @@ import ffmpeg
 from hookforge.effects import output_size, resolve_look
 from hookforge.effects.mix import AUDIO_OUTPUT
 from hookforge.effects.render import centre_crop
-from hookforge.media import FONT_PATH, run_ffmpeg
+from hookforge.media import FONT_PATH, ffmpeg_exe, run_ffmpeg
 from hookforge.providers.kenburns import render_kenburns
 from hookforge.providers.placeholder import render_placeholder
 
@@ -57,13 +57,21 @@ def _source(tmp: Path) -> Path:
     return out
 
 
-def _plain_encode(source: Path, out: Path) -> None:
+def _plain_encode(source: Path, out: Path, *, sound_once: bool = False) -> None:
     """The encoder's limit: one decode, split, centre-crop and scale to each size, libx264 with the preset's
-    settings and the same AAC track — no effects, no loudness measurement, no poster or preview."""
+    settings and the same AAC track — no effects, no loudness measurement, no poster or preview. The goal's
+    yardstick encodes the sound once per output; `sound_once` encodes it once first and copies it into every output,
+    as hookforge does (the stricter yardstick, shown beside the goal's)."""
     settings = resolve_look(PRESET).output
     src = ffmpeg.input(str(source))
     branches = src.video.filter_multi_output("split", len(ASPECTS))
-    sounds = src.audio.filter_multi_output("asplit", len(ASPECTS))
+    if sound_once:
+        track = out / "plain-track.m4a"
+        ffmpeg.output(src.audio, str(track), **AUDIO_OUTPUT).overwrite_output().run(cmd=ffmpeg_exe(), quiet=True)
+        sounds, sound = [ffmpeg.input(str(track)).audio] * len(ASPECTS), {"acodec": "copy"}
+    else:
+        split = src.audio.filter_multi_output("asplit", len(ASPECTS))
+        sounds, sound = [split[i] for i in range(len(ASPECTS))], AUDIO_OUTPUT
     nodes = []
     for i, aspect in enumerate(ASPECTS):
         width, height = output_size(aspect)
@@ -79,37 +87,7 @@ def _plain_encode(source: Path, out: Path) -> None:
                 r=settings.fps,
                 pix_fmt="yuv420p",
                 movflags="+faststart",
-                **AUDIO_OUTPUT,
-            )
-        )
-    run_ffmpeg(ffmpeg.merge_outputs(*nodes).overwrite_output().get_args())
-
-
-def _plain_encode_sound_once(source: Path, out: Path) -> None:
-    """The same plain encode with the sound encoded once (as hookforge does) and copied into every output: the
-    stricter yardstick, shown beside the goal's."""
-    settings = resolve_look(PRESET).output
-    track = out / "plain-track.m4a"
-    run_ffmpeg(["-y", "-i", str(source), "-map", "0:a", "-c:a", "aac", "-b:a", AUDIO_OUTPUT["audio_bitrate"],
-                "-ar", str(AUDIO_OUTPUT["ar"]), "-ac", "2", str(track)])  # fmt: skip
-    src, sound = ffmpeg.input(str(source)), ffmpeg.input(str(track)).audio
-    branches = src.video.filter_multi_output("split", len(ASPECTS))
-    nodes = []
-    for i, aspect in enumerate(ASPECTS):
-        width, height = output_size(aspect)
-        v = branches[i].filter("crop", *centre_crop((1280, 720), width / height)).filter("scale", width, height)
-        nodes.append(
-            ffmpeg.output(
-                v,
-                sound,
-                str(out / f"plain-once-{aspect.replace(':', 'x')}.mp4"),
-                vcodec="libx264",
-                preset=settings.x264_preset,
-                crf=settings.crf,
-                r=settings.fps,
-                pix_fmt="yuv420p",
-                movflags="+faststart",
-                acodec="copy",
+                **sound,
             )
         )
     run_ffmpeg(ffmpeg.merge_outputs(*nodes).overwrite_output().get_args())
@@ -176,7 +154,7 @@ def main() -> None:
                 sides = [
                     (plain, lambda: _plain_encode(source, tmp)),
                     (ours, lambda: _hookforge(source, tmp / "hookforge")),
-                    (plain_once, lambda: _plain_encode_sound_once(source, tmp)),
+                    (plain_once, lambda: _plain_encode(source, tmp, sound_once=True)),
                 ]
                 for results, run in sides if i % 2 == 0 else sides[::-1]:
                     results.append(_timed(run))

@@ -2,7 +2,7 @@
 
 Importing a handler makes some 50 000 objects that live as long as its process (modules, classes, boto3's service
 models, pydantic's schemas) and frees almost none of them, yet Python's cyclic collector walks them again and again
-while they are made: about 120 passes, 40 ms of the dashboard's 250 ms cold import on this project's machine. Each
+while they are made: about a hundred passes, some 40 ms of the dashboard's 250 ms cold import (measured). Each
 handler imports inside `collector_paused()`: the collector rests while the imports run, then what they made is
 frozen (`gc.freeze`: moved out of every later collection, warm invocations included) and it resumes. Garbage the
 handler makes afterwards is collected as ever.
