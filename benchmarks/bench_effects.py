@@ -103,7 +103,9 @@ def _hookforge(source: Path, out: Path) -> None:
 
 def _moviepy(python: str, source: Path, out: Path) -> None:
     cmd = [python, str(MOVIEPY_SCRIPT), str(source), str(out), str(FONT_PATH), TEXT, *ASPECTS]
-    subprocess.run(cmd, check=True, capture_output=True, timeout=3600)
+    out.mkdir(parents=True, exist_ok=True)
+    # in the bench's own folder: nothing MoviePy leaves behind lands in the working directory
+    subprocess.run(cmd, check=True, capture_output=True, timeout=3600, cwd=out)
 
 
 Timed = tuple[float, float, float]

@@ -73,6 +73,8 @@ def render(source: Path, out: Path, font: str, text: str, aspect: str) -> Path:
         audio_bitrate="192k",
         ffmpeg_params=["-crf", "20", "-pix_fmt", "yuv420p"],
         logger=None,
+        # MoviePy writes the sound to a temporary file first, by default in the working directory
+        temp_audiofile_path=str(out),
     )
     clip.close()
     return path
