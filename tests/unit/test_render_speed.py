@@ -262,6 +262,31 @@ def test_filters_are_sliced_across_threads_only_on_machines_with_cores_to_spare(
     assert one_thread is not sliced
 
 
+@pytest.mark.parametrize(
+    ("cores", "aspects", "each"),
+    [(2, ["9:16", "1:1", "4:5", "16:9"], 1), (2, ["9:16", "16:9"], 1), (2, ["9:16"], 2), (1, ["9:16"], 1),
+     (8, ["9:16", "1:1", "4:5", "16:9"], 2), (16, ["9:16", "1:1", "16:9"], 5)],
+)  # fmt: skip
+def test_each_placements_encoder_gets_its_share_of_the_cores(
+    cores: int, aspects: list[str], each: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = importlib.import_module("hookforge.effects.render")
+    # Given a machine with `cores` cores and a render of `aspects`
+    clip = _clip(tmp_path / "clip.mp4", 1)
+    monkeypatch.setattr(module, "_cores", lambda: cores)
+    plan = plan_render(clip, tmp_path / "out", preset="clean", aspects=aspects, size_scale=SMALL)
+    # Then every placement's x264 runs `each` threads (its share, at least one), set among that output's options
+    args = plan.args
+    written = [i for i, a in enumerate(args) if a.endswith((".mp4", ".jpg", ".gif")) and args[i - 1] != "-i"]
+    for path in plan.outputs.values():
+        at = args.index(str(path))
+        options = args[max(i for i in written if i < at) + 1 : at]
+        assert options[options.index("-vcodec") + 1] == "libx264"
+        assert options[options.index("-threads") + 1] == str(each)
+    for temp in plan.temp_files:
+        temp.unlink()
+
+
 def test_the_render_starts_without_numpy_which_loads_with_the_focus_finder() -> None:
     code = (
         "import json, sys\n"

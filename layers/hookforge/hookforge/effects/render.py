@@ -864,6 +864,7 @@ def plan_render(
                 r=fps,
                 pix_fmt="yuv420p",
                 movflags="+faststart",
+                threads=encoder_threads(len(wanted)),
                 **sound,
             )
         )
@@ -934,6 +935,18 @@ def render(
     )
 
 
+def encoder_threads(outputs: int) -> int:
+    """Threads for each of a render's `outputs` x264 encoders: its share of the cores, at least one.
+
+    The placements' encoders run side by side. Left to its default, each x264 would take 1.5 threads per core: four
+    encoders on two cores ran twelve frame threads, whose buffers the kernel zeroes afresh (0.5-2 CPU-s of it) and
+    whose hand-offs cost x264 CPU of its own. Measured on 2 cores, four placements: the render's ffmpeg 4.70-4.79 s
+    instead of 4.90-5.96 s, the outputs within 0.15 % in size and SSIM 0.9987-0.9997 to the default's; one
+    placement keeps both cores (one thread alone was 15-30 % slower).
+    """
+    return max(1, _cores() // max(1, outputs))
+
+
 def _cores() -> int:
     """The CPU cores this process may use (a Lambda's share, a container's cpuset).
 
@@ -941,6 +954,7 @@ def _cores() -> int:
     x264 encoders keep both cores busy, and slicing every filter's frames across threads only adds hand-offs
     (measured on 2 cores: the render's ffmpeg 8-10 % faster in wall and CPU time; a plain encode gains ~2 %).
     With more cores ffmpeg's default stays: there the one filter-graph thread would be what the encoders wait for.
+    Each placement's x264 gets an equal share of these cores (see `plan_render`).
     """
     try:
         return len(os.sched_getaffinity(0))
