@@ -815,6 +815,7 @@ def plan_render(
     fontsize = min(fit_fontsize(hook_text, look.text, *sizes[a], zones[a]) for a in wanted) if drawn else 0
     outputs: dict[str, Path] = {}
     nodes = []
+    threads_each = encoder_threads(len(wanted))
     poster = out / "poster.jpg"
     preview = out / f"preview.{look.output.preview}"
     poster_at = min(look.output.poster_at, max(0.0, d_total - 1 / fps))
@@ -864,7 +865,7 @@ def plan_render(
                 r=fps,
                 pix_fmt="yuv420p",
                 movflags="+faststart",
-                threads=encoder_threads(len(wanted)),
+                threads=threads_each,
                 **sound,
             )
         )
@@ -954,7 +955,7 @@ def _cores() -> int:
     x264 encoders keep both cores busy, and slicing every filter's frames across threads only adds hand-offs
     (measured on 2 cores: the render's ffmpeg 8-10 % faster in wall and CPU time; a plain encode gains ~2 %).
     With more cores ffmpeg's default stays: there the one filter-graph thread would be what the encoders wait for.
-    Each placement's x264 gets an equal share of these cores (see `plan_render`).
+    Each placement's x264 gets an equal share of these cores (`encoder_threads`).
     """
     try:
         return len(os.sched_getaffinity(0))
