@@ -61,8 +61,6 @@ class Settings(BaseModel):
     #: Bedrock model ids (empty: `providers.bedrock_models` defaults; Nova Canvas/Reel are past end of life)
     bedrock_image_model: str = ""
     bedrock_video_model: str = ""
-    #: the ffmpeg binary (default: the imageio-ffmpeg wheel's, else ffmpeg on PATH)
-    ffmpeg: str = ""
     #: the checkout holding template.yaml (the local engine finds it from the package otherwise)
     project_root: str = ""
     #: the largest ad-platform report ReportImport reads from the bucket (bytes); a larger one gets an import
@@ -104,7 +102,6 @@ class Settings(BaseModel):
             "nova_canvas_quality": env.get("NOVA_CANVAS_QUALITY"),
             "bedrock_image_model": env.get("BEDROCK_IMAGE_MODEL"),
             "bedrock_video_model": env.get("BEDROCK_VIDEO_MODEL"),
-            "ffmpeg": env.get("HOOKFORGE_FFMPEG"),
             "project_root": env.get("HOOKFORGE_PROJECT_ROOT"),
             "report_max_bytes": env.get("REPORT_MAX_BYTES"),
             "meta_ad_account_id": env.get("META_AD_ACCOUNT_ID"),

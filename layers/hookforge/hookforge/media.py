@@ -31,8 +31,8 @@ class MediaError(RuntimeError):
 
 def ffmpeg_exe() -> str:
     """The ffmpeg binary: $HOOKFORGE_FFMPEG, else the imageio-ffmpeg wheel's, else ffmpeg on PATH."""
-    # read each time (a build check or a test may point it elsewhere), and alone: `Settings.ffmpeg` is this variable
-    # as given, and building every setting (pydantic) before each ffmpeg run would delay a render's first look
+    # read here, each time (a build check or a test may point it elsewhere), not through `Settings`: building every
+    # setting (pydantic) before each ffmpeg run would delay a render's first look
     configured = os.environ.get("HOOKFORGE_FFMPEG", "")
     if configured:
         return configured
